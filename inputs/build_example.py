@@ -556,9 +556,10 @@ OFFTAKES = [
          start_year=2027, end_year=2036, signing_cost_musd=1, country_of_concern=False),
     # Australian Critical Minerals Strategic Reserve: national offtakes at
     # set prices, focus Sb/Ga/REE, operational H2 2026 (DF 3c [S]). Seller,
-    # volume and price are assumptions (an alumina-refinery Ga project).
+    # volume and price are assumptions (an alumina-refinery Ga project; the
+    # set price $250/kg sits between USGS 2024 $220/kg and 2021-23 $254-394/kg).
     dict(offtake="AUS_RESERVE_GA", seller="AUS-alumina-Ga", member="AUS", commodity="GA_LP",
-         max_tpa=50, min_take_share=0.5, floor_price_usd_per_t=300_000,
+         max_tpa=50, min_take_share=0.5, floor_price_usd_per_t=250_000,
          start_year=2028, end_year=2040, signing_cost_musd=2, country_of_concern=False),
 ]
 
@@ -746,7 +747,7 @@ SOURCES = [
     ("DoD-MP offtake volume", 4_700, "t/yr", "MP Stage II target less modelled 1,300 t", A),
     ("DoD-MP offtake term", "2026-2035", "years", "10-year floor from Q4 2025 (projectblue)", S),
     ("Lynas HRE offtake", "100 t, floor $450/kg", "t/yr, USD/t", "Lynas offtakes on floor-price basis (freemalaysiatoday; thewest)", A),
-    ("AUS Strategic Reserve Ga offtake", "50 t, $300/kg", "t/yr, USD/t", "Reserve operational H2 2026, focus Sb/Ga/REE (mining-technology.com)", A),
+    ("AUS Strategic Reserve Ga offtake", "50 t, $250/kg", "t/yr, USD/t", "Reserve operational H2 2026, focus Sb/Ga/REE (mining-technology.com)", A),
     ("Route costs", "20-120", "USD/t", "freight", A),
     ("China share REE refining", 0.92, "share", "IEA GCMO 2024 via seaisi.org", S),
     ("China share anode", ">0.9", "share", "IEA GCMO 2024 via mhlnews", S),

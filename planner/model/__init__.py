@@ -1,0 +1,1 @@
+"""The optimisation model of SPEC §3: one module per constraint family."""

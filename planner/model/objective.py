@@ -1,0 +1,59 @@
+"""Objective (SPEC §3 "Resource cost", "Objective").
+
+cost_s = Σ first-stage terms (capex and fixed O&M annuities, stockpile capex,
+signing) + Σ terms of scenario s (variable, imports, offtakes, transport,
+holding, shortage, disposal, − export revenue; in ``market`` mode also
+tariffs − floor support), all discounted, in MUSD.
+
+    λ = 0:  min Σ_s π_s cost_s
+    λ > 0:  min (1 − λ) Σ_s π_s cost_s + λ (η + Σ_s π_s ξ_s / (1 − α)),
+            ξ_s ≥ cost_s − η,  ξ_s ≥ 0,  η free
+
+Elastic-slack penalties (re-solve after infeasibility) are first-stage terms.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pyomo.environ as pyo
+
+from .context import Ctx, lin
+
+
+def add(ctx: Ctx) -> None:
+    d = ctx.d
+    lam = float(d.settings["risk_aversion"] or 0.0)
+    alpha = float(d.settings["cvar_alpha"])
+    first = defaultdict(float)
+    per_s = [defaultdict(float) for _ in d.scen]
+    sidx = {s: i for i, s in enumerate(d.scen)}
+    vars_ = {}
+    for s, _m, _cat, coef, v in ctx.costs:
+        vars_[id(v)] = v
+        if s is None:
+            first[id(v)] += coef
+        else:
+            per_s[sidx[s]][id(v)] += coef
+    expected = defaultdict(float, first)
+    for si, terms in enumerate(per_s):
+        for k, coef in terms.items():
+            expected[k] += d.prob[si] * coef
+    if lam <= 0:
+        ctx.m.objective = pyo.Objective(expr=lin([(c, vars_[k]) for k, c in expected.items() if c]),
+                                        sense=pyo.minimize)
+        return
+    ctx.m.cvar_eta = pyo.Var(domain=pyo.Reals)
+    ctx.m.cvar_xi = pyo.Var(range(d.S), domain=pyo.NonNegativeReals)
+    rows = {}
+    for si in range(d.S):
+        cost = dict(first)
+        for k, c in per_s[si].items():
+            cost[k] = cost.get(k, 0.0) + c
+        # ξ_s − cost_s + η ≥ 0
+        rows[si] = ([(1.0, ctx.m.cvar_xi[si]), (1.0, ctx.m.cvar_eta)] + [(-c, vars_[k]) for k, c in cost.items() if c],
+                    ">=", 0.0)
+    ctx.add_rows("cvar_excess", rows)
+    obj = [((1 - lam) * c, vars_[k]) for k, c in expected.items() if c]
+    obj.append((lam, ctx.m.cvar_eta))
+    obj += [(lam * d.prob[si] / (1 - alpha), ctx.m.cvar_xi[si]) for si in range(d.S)]
+    ctx.m.objective = pyo.Objective(expr=lin(obj), sense=pyo.minimize)

@@ -1,0 +1,196 @@
+"""The only module that talks to HiGHS.
+
+Hand-off (measured fastest Pyomo path on this machine, see
+docs/performance.md): Pyomo's ``LinearStandardFormCompiler(mixed_form=True)``
+turns the model into a CSC matrix with row senses; the arrays go to HiGHS in
+one ``passModel`` call, integrality included.  Values come back as one array
+indexed by the compiler's column list (no per-variable ``load_vars``).
+
+For a MIP, shadow prices come from the LP with every integer column fixed at
+its optimum (bounds changed in place, integrality dropped, warm re-solve).
+"""
+from __future__ import annotations
+
+import gc
+import logging
+import time
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+log = logging.getLogger("planner")
+
+_STATUS = {
+    "kOptimal": "optimal",
+    "kInfeasible": "infeasible",
+    "kUnbounded": "unbounded",
+    "kUnboundedOrInfeasible": "infeasible_or_unbounded",
+    "kTimeLimit": "time_limit",
+    "kIterationLimit": "iteration_limit",
+    "kInterrupt": "interrupted",
+    "kSolutionLimit": "solution_limit",
+    "kObjectiveBound": "objective_bound",
+    "kObjectiveTarget": "objective_target",
+}
+
+
+@dataclass
+class SolveResult:
+    status: str
+    has_solution: bool
+    objective: float = float("nan")
+    gap: float = 0.0
+    bound: float = float("nan")
+    is_mip: bool = False
+    x: np.ndarray | None = None
+    row_dual: np.ndarray | None = None
+    col_of: dict = field(default_factory=dict)   # id(VarData) -> column
+    row_of: dict = field(default_factory=dict)   # id(ConstraintData) -> row
+    n_rows: int = 0
+    n_cols: int = 0
+    nnz: int = 0
+    n_int: int = 0
+    times: dict = field(default_factory=dict)
+    highs_version: str = ""
+    message: str = ""
+    fixed_values: dict = field(default_factory=dict)  # id(var) -> value for vars fixed in the model
+
+    def value(self, var) -> float:
+        j = self.col_of.get(id(var))
+        if j is not None and self.x is not None:
+            return float(self.x[j])
+        if var.fixed:
+            return float(var.value)
+        return 0.0
+
+    def values(self, vars_) -> np.ndarray:
+        return np.array([self.value(v) for v in vars_], dtype=float)
+
+    def dual(self, con) -> float:
+        i = self.row_of.get(id(con))
+        if i is None or self.row_dual is None:
+            return float("nan")
+        return float(self.row_dual[i])
+
+
+def highs_version() -> str:
+    h = highspy.Highs()
+    try:
+        return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
+    except Exception:  # pragma: no cover - older highspy
+        return getattr(highspy, "__version__", "unknown")
+
+
+def solve(model, time_limit: float = 600.0, mip_gap: float = 1e-3, threads: int = 0, duals: bool = True,
+          log_to_console: bool = False) -> SolveResult:
+    times = {}
+    t0 = time.perf_counter()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        info = LinearStandardFormCompiler().write(model, mixed_form=True)
+    finally:
+        if enabled:
+            gc.enable()
+    A = info.A.tocsc()
+    n_rows, n_cols = A.shape
+    cols = info.columns
+    lower = np.empty(n_cols)
+    upper = np.empty(n_cols)
+    integer = np.zeros(n_cols, dtype=bool)
+    for j, v in enumerate(cols):
+        lb, ub = v.bounds
+        lower[j] = -np.inf if lb is None else lb
+        upper[j] = np.inf if ub is None else ub
+        integer[j] = v.is_integer() or v.is_binary()
+    bt = np.array([r.bound_type for r in info.rows], dtype=int) if n_rows else np.zeros(0, dtype=int)
+    rhs = np.asarray(info.rhs, dtype=float)
+    row_lo = np.where(bt <= 0, rhs, -np.inf)
+    row_hi = np.where(bt >= 0, rhs, np.inf)
+    if info.c.shape[0]:
+        cost = np.asarray(info.c.toarray()[0], dtype=float)
+        offset = float(np.asarray(info.c_offset).ravel()[0])
+    else:
+        cost, offset = np.zeros(n_cols), 0.0
+    col_of = {id(v): j for j, v in enumerate(cols)}
+    row_of = {}
+    for i, r in enumerate(info.rows):
+        row_of.setdefault(id(r.constraint), i)
+    times["handoff_compile"] = time.perf_counter() - t0
+
+    t1 = time.perf_counter()
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", bool(log_to_console))
+    h.setOptionValue("time_limit", float(time_limit))
+    h.setOptionValue("mip_rel_gap", float(mip_gap))
+    h.setOptionValue("mip_abs_gap", 1e-12)
+    if threads:
+        h.setOptionValue("threads", int(threads))
+    lp = highspy.HighsLp()
+    lp.num_col_ = n_cols
+    lp.num_row_ = n_rows
+    lp.col_cost_ = cost
+    lp.col_lower_ = lower
+    lp.col_upper_ = upper
+    lp.row_lower_ = row_lo
+    lp.row_upper_ = row_hi
+    lp.offset_ = offset
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data.astype(float)
+    lp.a_matrix_.num_col_ = n_cols
+    lp.a_matrix_.num_row_ = n_rows
+    is_mip = bool(integer.any())
+    if is_mip:
+        lp.integrality_ = [highspy.HighsVarType.kInteger if f else highspy.HighsVarType.kContinuous for f in integer]
+    h.passModel(lp)
+    times["handoff_pass"] = time.perf_counter() - t1
+
+    t2 = time.perf_counter()
+    h.run()
+    times["highs"] = time.perf_counter() - t2
+    status = _STATUS.get(h.getModelStatus().name, h.getModelStatus().name)
+    if status == "infeasible_or_unbounded":
+        # HiGHS's presolve cannot tell; run once more without it to say which
+        h.setOptionValue("presolve", "off")
+        t3 = time.perf_counter()
+        h.run()
+        times["highs"] += time.perf_counter() - t3
+        status = _STATUS.get(h.getModelStatus().name, h.getModelStatus().name)
+    hinfo = h.getInfo()
+    has_sol = hinfo.primal_solution_status == 2 and status not in ("infeasible", "unbounded")
+    res = SolveResult(status=status, has_solution=has_sol, is_mip=is_mip, col_of=col_of, row_of=row_of,
+                      n_rows=n_rows, n_cols=n_cols, nnz=int(A.nnz), n_int=int(integer.sum()), times=times,
+                      highs_version=highs_version())
+    if has_sol:
+        sol = h.getSolution()
+        res.x = np.asarray(sol.col_value, dtype=float)
+        res.objective = float(hinfo.objective_function_value)
+        if is_mip:
+            res.gap = float(hinfo.mip_gap) if np.isfinite(hinfo.mip_gap) else float("nan")
+            res.bound = float(hinfo.mip_dual_bound)
+        else:
+            res.gap = 0.0
+            res.bound = res.objective
+        if not is_mip and sol.dual_valid:
+            res.row_dual = np.asarray(sol.row_dual, dtype=float)
+        elif is_mip and duals:
+            t4 = time.perf_counter()
+            idx = np.flatnonzero(integer).astype(np.int32)
+            vals = np.round(res.x[idx])
+            h.changeColsIntegrality(len(idx), idx,
+                                    np.array([highspy.HighsVarType.kContinuous] * len(idx)))
+            h.changeColsBounds(len(idx), idx, vals, vals)
+            h.setOptionValue("presolve", "on")
+            h.run()
+            times["highs_fixed_lp"] = time.perf_counter() - t4
+            sol2 = h.getSolution()
+            if _STATUS.get(h.getModelStatus().name) == "optimal" and sol2.dual_valid:
+                res.row_dual = np.asarray(sol2.row_dual, dtype=float)
+    times["total_solver"] = time.perf_counter() - t0
+    log.info("HiGHS: %s, %d rows x %d cols, %d nonzeros, %d integer; objective %.6g MUSD, gap %.3g%%",
+             status, n_rows, n_cols, res.nnz, res.n_int, res.objective, 100 * (res.gap or 0))
+    return res
