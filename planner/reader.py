@@ -389,6 +389,8 @@ def parse_settings(raw: dict, probs: ProblemList, rows: dict | None = None, wher
 
 def _read_table(ws, s: Sheet, settings: dict, probs: ProblemList) -> pd.DataFrame:
     header, first, data = _sheet_rows(ws, s.name, probs)
+    if not header and not s.required:
+        return _empty_table(s)  # a blank optional sheet is an empty table, like an absent one
     positions = {}
     for i, h in enumerate(header):
         if h == "":
