@@ -248,8 +248,9 @@ def _sheet_rows(ws, sheet_name: str, probs: ProblemList):
         vals = vals[: len(header)] + [None] * (len(header) - len(vals))
         if all(_blank(v) for v in vals):
             continue
-        if r == first + 1 and isinstance(vals[0], str) and vals[0].lstrip().startswith("#"):
-            continue  # units / notes row
+        if r == first + 1 and isinstance(vals[0], str) and vals[0].lstrip().startswith("#") \
+                and vals[0].strip().upper() not in EXCEL_ERRORS:
+            continue  # units / notes row (an Excel error such as #REF! is data, reported when typed)
         data.append((r, vals))
     return header, first, data
 
@@ -258,10 +259,9 @@ def _sheet_rows(ws, sheet_name: str, probs: ProblemList):
 def read_workbook(path: str | os.PathLike) -> InputData:
     path = str(path)
     probs = ProblemList(path)
-    empty = InputData(path, "", {}, {s.name: _empty_table(s) for s in SHEETS if s.kind == "table"}, probs)
     wb = open_workbook(path, probs)
     if wb is None:
-        return empty
+        return InputData(path, "", {}, {s.name: _empty_table(s) for s in SHEETS if s.kind == "table"}, probs)
     try:
         sha = _file_sha256(path)
         by_name = {}

@@ -132,10 +132,12 @@ def extract(ctx: Ctx, res: SolveResult) -> dict[str, pd.DataFrame]:
     # ---- supply: every balance term
     terms = defaultdict(lambda: defaultdict(float))
     concern = {(x["supplier"], x["commodity"]) for x in d.suppliers if x["country_of_concern"]}
+    suppliers = sorted({x for (_m, x, _c, _t, _s) in ctx.I})
     for (m, x, c, t, s), v in ctx.I.items():
         val = res.value(v)
         if val:
             terms[(m, c, t, s)]["imports_concern_t" if (x, c) in concern else "imports_other_t"] += val
+            terms[(m, c, t, s)][f"imports_from_{x}_t"] += val
     for (p, t, s), val in qv.items():
         if not val:
             continue
@@ -165,6 +167,9 @@ def extract(ctx: Ctx, res: SolveResult) -> dict[str, pd.DataFrame]:
     keys = set(terms) | {(m, c, t, s) for (m, c) in d.demand for t in d.years for s in d.scen}
     cols = ["production_t", "imports_concern_t", "imports_other_t", "offtake_t", "offtake_concern_t", "trade_in_t",
             "stock_draw_t", "shortage_t", "input_use_t", "trade_out_t", "stock_fill_t", "exports_t", "disposal_t"]
+    # per-supplier detail of the two import columns (not extra balance terms): one column per outside supplier,
+    # so Σ_m imports_from_<x>_t over a commodity-year-scenario is the volume checked against x's max_tpa
+    cols += [f"imports_from_{x}_t" for x in suppliers]
     rows = []
     for k in sorted(keys, key=lambda k: (k[0], k[1], k[2], sidx[k[3]])):
         m, c, t, s = k

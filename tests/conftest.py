@@ -130,14 +130,18 @@ def run_cli(*args: str):
     return CliRunner().invoke(main, [str(a) for a in args])
 
 
+def validate_file(path) -> tuple[int, str]:
+    """``planner validate PATH`` -> (exit code, output); never a traceback."""
+    res = run_cli("validate", path)
+    assert "Traceback" not in res.output
+    return res.exit_code, res.output
+
+
 @pytest.fixture
 def validate_book(tmp_path):
     """``validate_book(book) -> (exit_code, output)``: write the book and run ``planner validate`` on it."""
 
     def run(book: dict, name: str = "book.xlsx"):
-        path = write_book(tmp_path / name, book)
-        res = run_cli("validate", path)
-        assert "Traceback" not in res.output
-        return res.exit_code, res.output
+        return validate_file(write_book(tmp_path / name, book))
 
     return run

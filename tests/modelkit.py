@@ -1,0 +1,58 @@
+"""Small helpers for model tests: write a workbook from Python data, solve it.
+
+    book = {"settings": {"start_year": 2026, "end_year": 2027, "discount_rate": 0},
+            "members": [{"member": "A"}], ...}
+    oc = solve_book(tmp_path, book)          # planner.run.Outcome (no file written)
+    oc.tables["supply"], oc.objective, oc.headline ...
+"""
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import openpyxl
+
+from planner.run import solve_file
+
+_counter = itertools.count()
+
+
+def write_book(path, sheets: dict) -> Path:
+    """Write sheets to an .xlsx: 'settings' as a dict {key: value}, other sheets as lists of row dicts."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        if name == "settings":
+            ws.append(["key", "value"])
+            for k, v in rows.items():
+                ws.append([k, v])
+            continue
+        cols = []
+        for r in rows:
+            for k in r:
+                if k not in cols:
+                    cols.append(k)
+        ws.append(cols)
+        for r in rows:
+            ws.append([r.get(c) for c in cols])
+    path = Path(path)
+    wb.save(path)
+    return path
+
+
+def solve_book(tmp_path, sheets: dict, write: bool = False, **kw):
+    """Write ``sheets`` under tmp_path and solve; returns the Outcome (tables in .tables)."""
+    p = write_book(Path(tmp_path) / f"case{next(_counter)}.xlsx", sheets)
+    kw.setdefault("out", str(Path(tmp_path) / "results"))
+    return solve_file(str(p), write=write, **kw)
+
+
+def cost(oc, category=None, scenario=None) -> float:
+    """Sum of the costs table (optionally one category / scenario), MUSD."""
+    df = oc.tables["costs"]
+    if category is not None:
+        df = df[df["category"] == category]
+    if scenario is not None:
+        df = df[df["scenario"] == scenario]
+    return float(df["cost_musd"].sum())
