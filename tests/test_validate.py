@@ -3,7 +3,8 @@
 Each test breaks a minimal valid workbook (conftest.valid_book) and asserts the
 exact located message ``sheet 'X', row N, column 'Y': what (got 'V')`` and the
 exit code.  Checks that apply to every column of a kind (types, ranges,
-references) are driven by the schema, one workbook per sheet.
+references, duplicate keys, year ranges) are generated from the schema into
+one workbook per family, validated once, and asserted case by case.
 """
 from __future__ import annotations
 
@@ -18,6 +19,12 @@ from planner.schema import BOOL, FLOAT, INT, SETTINGS, SHEET_BY_NAME, SHEETS, YE
 
 TABLES = [s for s in SHEETS if s.kind == "table"]
 KEYED = [s for s in TABLES if s.key]
+
+
+def tmp_name(out: str) -> str:
+    """The file name as printed at the start of the first problem line."""
+    first = out.splitlines()[0]
+    return first.removeprefix("warning: ").split(": ", 1)[0]
 
 
 def errors_of(out: str) -> list[str]:
@@ -349,7 +356,8 @@ def test_end_year_before_start_year(validate_book):
     set_cell(book, "settings", 3, "value", 2024)
     code, out = validate_book(book)
     assert code == 1
-    assert "sheet 'settings', row 3, column 'value': setting 'end_year' must not be before start_year (got '2024')" in out
+    assert ("sheet 'settings', row 3, column 'value': setting 'end_year' must not be before start_year "
+            "(got '2024')") in out
 
 
 def test_horizon_longer_than_200_years(validate_book):
@@ -371,7 +379,8 @@ CELL_TYPE_CASES = [  # (sheet, column, value, message)
     ("demand", "demand_t", "inf", "expected a finite number (leave the cell blank for 'none') (got 'inf')"),
     ("demand", "demand_t", "1.200,5", "expected a number (got '1.200,5')"),
     ("demand", "demand_t", "#N/A", "the cell holds the Excel error #N/A; fix the formula or type a value (got '#N/A')"),
-    ("demand", "member", "#REF!", "the cell holds the Excel error #REF!; fix the formula or type a value (got '#REF!')"),
+    ("demand", "member", "#REF!",
+     "the cell holds the Excel error #REF!; fix the formula or type a value (got '#REF!')"),
     ("members", "name", "#DIV/0!", "the cell holds the Excel error #DIV/0!; fix the formula or type a value"),
     ("demand", "year", 2025.5, "expected a year (whole number) (got '2025.5')"),
     ("demand", "year", "next", "expected a number (got 'next')"),
@@ -462,29 +471,38 @@ def test_every_column_check(broken_output, message):
     assert message in out
 
 
-@pytest.mark.parametrize("sheet, column, value", [
-    ("processes", "variable_cost_usd_per_t", -5), ("suppliers", "tariff_usd_per_t", -10),
-    ("routes", "cost_usd_per_t", -1), ("commodities", "disposal_cost_usd_per_t", -3),
-    ("processes", "availability", 1), ("processes", "availability", 0), ("processes", "lifetime_years", 1),
-    ("stockpiles", "lead_time_years", 0), ("members", "burden_share", 2.5),
-])
-def test_values_at_or_inside_the_range_are_accepted(validate_book, sheet, column, value):
+def test_values_at_the_edge_of_their_range_are_accepted(validate_book):
     book = valid_book()
-    set_cell(book, sheet, 2, column, value)
+    for sheet, row, column, value in [
+        ("processes", 2, "variable_cost_usd_per_t", -5), ("suppliers", 2, "tariff_usd_per_t", -10),
+        ("routes", 2, "cost_usd_per_t", -1), ("commodities", 4, "disposal_cost_usd_per_t", -3),
+        ("processes", 2, "availability", 1), ("processes", 3, "availability", 0),
+        ("processes", 2, "lifetime_years", 1), ("stockpiles", 2, "lead_time_years", 0),
+        ("members", 2, "burden_share", 2.5), ("members", 3, "burden_share", 0),
+        ("scenarios", 2, "probability", 1), ("scenarios", 3, "probability", 0),
+        ("disruptions", 2, "available_share", 1), ("settings", 4, "value", -0.5),  # discount_rate > -1
+    ]:
+        set_cell(book, sheet, row, column, value)
     code, out = validate_book(book)
     assert code == 0, out
 
 
 # ------------------------------------------------------------------ duplicate keys
-@pytest.mark.parametrize("sheet", [s.name for s in KEYED])
-def test_duplicate_keys(validate_book, sheet):
+@pytest.fixture(scope="module")
+def duplicates_output(tmp_path_factory):
+    """Every keyed sheet gets a copy of its row 2 appended; one validate run."""
     book = valid_book()
+    for s in KEYED:
+        book[s.name].append(dict(book[s.name][0]))
+    return book, validate_file(write_book(tmp_path_factory.mktemp("dup") / "book.xlsx", book))
+
+
+@pytest.mark.parametrize("sheet", [s.name for s in KEYED])
+def test_duplicate_keys(duplicates_output, sheet):
+    book, (code, out) = duplicates_output
     key = SHEET_BY_NAME[sheet].key
-    first = book[sheet][0]
-    book[sheet].append(dict(first))
     row = len(book[sheet]) + 1
-    shown = " / ".join(str(first[k]) for k in key)
-    code, out = validate_book(book)
+    shown = " / ".join(str(book[sheet][0][k]) for k in key)
     assert code == 1
     assert (f"sheet '{sheet}', row {row}, column '{', '.join(key)}': duplicate key {shown} (first in row 2) "
             f"(got '{shown}')") in out
@@ -503,7 +521,7 @@ def test_duplicate_key_after_stripping_spaces_and_number_as_text(validate_book):
 
 def test_keys_are_case_sensitive(validate_book):
     book = valid_book()
-    book["members"].append({"member": "usa"})
+    book["members"].append({"member": "usa", "burden_share": 1})
     code, out = validate_book(book)
     assert code == 0, out
 
@@ -576,23 +594,37 @@ YEAR_SHEETS = [("security", "from_year", "to_year"), ("scenario_prices", "from_y
                ("offtakes", "start_year", "end_year")]
 
 
-@pytest.mark.parametrize("sheet, a, b", YEAR_SHEETS)
-def test_year_ranges(validate_book, sheet, a, b):
-    """Rows 3-6: from > to; wholly after; wholly before; partly outside (a warning only)."""
+@pytest.fixture(scope="module")
+def year_ranges_output(tmp_path_factory):
+    """In each sheet of YEAR_SHEETS, rows 3-6: from > to; wholly after; wholly before; partly outside."""
     book = valid_book()
-    base = book[sheet][0]
-    book[sheet] = [base] + [{**base, a: ya, b: yb} for ya, yb in
-                            [(2027, 2026), (2028, 2030), (2020, 2024), (2024, 2026)]]
-    code, out = validate_book(book)
+    for sheet, a, b in YEAR_SHEETS:
+        base = book[sheet][0]
+        book[sheet] = [base] + [{**base, a: ya, b: yb} for ya, yb in
+                                [(2027, 2026), (2028, 2030), (2020, 2024), (2024, 2026)]]
+    return validate_file(write_book(tmp_path_factory.mktemp("years") / "book.xlsx", book))
+
+
+@pytest.mark.parametrize("sheet, a, b", YEAR_SHEETS)
+def test_year_ranges(year_ranges_output, sheet, a, b):
+    code, out = year_ranges_output
     assert code == 1
     assert f"sheet '{sheet}', row 3, column '{a}': {a} is after {b} (2026) (got '2027')" in out
     assert (f"sheet '{sheet}', row 4, column '{a}': the years 2028-2030 lie outside the model horizon 2025-2027 "
             f"(got '2028')") in out
     assert (f"sheet '{sheet}', row 5, column '{b}': the years 2020-2024 lie outside the model horizon 2025-2027 "
             f"(got '2024')") in out
-    assert (f"warning: ") in out
-    assert (f"sheet '{sheet}', row 6, column '{a}': the years 2024-2026 reach outside the model horizon "
-            f"2025-2027; only 2025-2026 is used (got '2024')") in out
+    assert (f"warning: {tmp_name(out)}: sheet '{sheet}', row 6, column '{a}': the years 2024-2026 reach outside "
+            f"the model horizon 2025-2027; only 2025-2026 is used (got '2024')") in out
+
+
+def test_year_range_partly_outside_is_only_a_warning(validate_book):
+    book = valid_book()
+    set_cell(book, "security", 2, "to_year", 2030)
+    code, out = validate_book(book)
+    assert code == 0
+    assert ("sheet 'security', row 2, column 'to_year': the years 2025-2030 reach outside the model horizon "
+            "2025-2027; only 2025-2027 is used (got '2030')") in out
 
 
 def test_year_range_defaults_follow_settings(validate_book):
@@ -711,7 +743,8 @@ def test_coproduct_equal_to_main_output(validate_book):
     set_cell(book, "coproducts", 2, "commodity", "oxide")
     code, out = validate_book(book)
     assert code == 1
-    assert "sheet 'coproducts', row 2, column 'commodity': a coproduct cannot be the process's main output (got 'oxide')" in out
+    assert ("sheet 'coproducts', row 2, column 'commodity': a coproduct cannot be the process's main output "
+            "(got 'oxide')") in out
 
 
 # ------------------------------------------------------------------ stockpiles
@@ -798,4 +831,5 @@ def test_route_to_itself_is_a_warning(validate_book):
     set_cell(book, "routes", 2, "to", "USA")
     code, out = validate_book(book)
     assert code == 0
-    assert "warning: " in out and "sheet 'routes', row 2, column 'to': a route from a member to itself is ignored (got 'USA')" in out
+    assert "warning: " in out
+    assert "sheet 'routes', row 2, column 'to': a route from a member to itself is ignored (got 'USA')" in out
