@@ -201,14 +201,22 @@ def infeasibility_message(path: str, relaxed: pd.DataFrame) -> str:
     lines = [f"{path}: the model is infeasible. To make it feasible these would have to give "
              f"(elastic re-solve, {len(relaxed)} item(s)):"]
     for r in relaxed.head(30).itertuples():
-        where = ", ".join(x for x in [f"member {r.member}", f"commodity {r.commodity}" if r.commodity else "",
-                                      f"year {r.year}" if r.year == r.year and r.year is not None else "",
-                                      f"scenario {r.scenario}" if r.scenario else ""] if x)
-        lines.append(f"  - {r.target} ({where}): short by {r.shortfall:,.1f} {r.unit}"
-                     + (f" [{r.detail}]" if r.detail else ""))
+        # blank cells come back as None or NaN (a year column mixing years and blanks turns float)
+        where = ", ".join(x for x in [f"member {r.member}",
+                                      f"commodity {r.commodity}" if _given(r.commodity) else "",
+                                      f"year {int(r.year)}" if _given(r.year) else "",
+                                      f"scenario {r.scenario}" if _given(r.scenario) else ""] if x)
+        amount = f"{r.shortfall:,.1f}" if abs(r.shortfall) >= 1 else f"{r.shortfall:.3g}"  # 0.006 MUSD, not 0.0
+        lines.append(f"  - {r.target} ({where}): short by {amount} {r.unit}"
+                     + (f" [{r.detail}]" if _given(r.detail) else ""))
     if len(relaxed) > 30:
         lines.append(f"  ... and {len(relaxed) - 30} more")
     return "\n".join(lines)
+
+
+def _given(v) -> bool:
+    """A filled cell of the relaxed table (not None, NaN or empty)."""
+    return not pd.isna(v) and str(v) != ""
 
 
 def versions() -> dict:
@@ -222,7 +230,8 @@ def versions() -> dict:
 def summary_table(inp: InputData, d: ModelData, res: SolveResult, oc: Outcome, scenario) -> pd.DataFrame:
     rows = [("status", res.status), ("objective_musd", res.objective), ("mip_gap", res.gap),
             ("mip_dual_bound_musd", res.bound)]
-    rows += list(oc.headline.items())
+    have = {k for k, _ in rows}
+    rows += [(k, v) for k, v in oc.headline.items() if k not in have]  # one row per key
     rows += [("objective_mode", d.settings["objective"]), ("risk_aversion", d.settings["risk_aversion"]),
              ("scenarios", ", ".join(f"{s} ({p:g})" for s, p in zip(d.scen, d.prob))),
              ("scenario_only", scenario or ""),
