@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -73,6 +74,15 @@ class SolveResult:
         if i is None or self.row_dual is None:
             return float("nan")
         return float(self.row_dual[i])
+
+
+def _run(h) -> None:
+    """Run HiGHS; in the main thread Ctrl-C cancels the solve cleanly (status 'interrupted')."""
+    if threading.current_thread() is threading.main_thread() and hasattr(h, "startSolve"):
+        h.HandleKeyboardInterrupt = True
+        h.solve()
+    else:
+        h.run()
 
 
 def highs_version() -> str:
@@ -150,9 +160,11 @@ def solve(model, time_limit: float = 600.0, mip_gap: float = 1e-3, threads: int 
     times["handoff_pass"] = time.perf_counter() - t1
 
     t2 = time.perf_counter()
-    h.run()
+    _run(h)
     times["highs"] = time.perf_counter() - t2
     status = _STATUS.get(h.getModelStatus().name, h.getModelStatus().name)
+    if status == "interrupted":
+        raise KeyboardInterrupt("solve interrupted")
     if status == "infeasible_or_unbounded":
         # HiGHS's presolve cannot tell; run once more without it to say which
         h.setOptionValue("presolve", "off")
