@@ -99,9 +99,9 @@ def solve_model(d: ModelData, fixed: dict | None = None, elastic: bool = False):
     return ctx, res, times
 
 
-def explain_infeasible(d: ModelData) -> pd.DataFrame:
-    """Elastic re-solve: which targets had to give, and by how much."""
-    ctx, res, _ = solve_model(d, elastic=True)
+def explain_infeasible(d: ModelData, fixed: dict | None = None) -> pd.DataFrame:
+    """Elastic re-solve: which targets had to give, and by how much (with the same first-stage values fixed)."""
+    ctx, res, _ = solve_model(d, fixed=fixed, elastic=True)
     rows = []
     for slack, amount in ctx.structural:
         rows.append((slack.target, slack.member or "(bloc)", slack.commodity, slack.year, slack.scenario, amount,
@@ -155,7 +155,7 @@ def solve_file(path: str, out: str | None = None, overrides: dict | None = None,
         oc.exit_code = 1
         if res.status == "infeasible":
             t = time.perf_counter()
-            oc.relaxed = explain_infeasible(d)
+            oc.relaxed = explain_infeasible(d, fixed)
             times["elastic"] = time.perf_counter() - t
             oc.message = infeasibility_message(path, oc.relaxed)
         elif res.status == "unbounded":
@@ -207,7 +207,8 @@ def infeasibility_message(path: str, relaxed: pd.DataFrame) -> str:
                                       f"year {int(r.year)}" if _given(r.year) else "",
                                       f"scenario {r.scenario}" if _given(r.scenario) else ""] if x)
         amount = f"{r.shortfall:,.1f}" if abs(r.shortfall) >= 1 else f"{r.shortfall:.3g}"  # 0.006 MUSD, not 0.0
-        lines.append(f"  - {r.target} ({where}): short by {amount} {r.unit}"
+        verb = "excess of" if str(r.target).startswith("surplus") else "short by"
+        lines.append(f"  - {r.target} ({where}): {verb} {amount} {r.unit}"
                      + (f" [{r.detail}]" if _given(r.detail) else ""))
     if len(relaxed) > 30:
         lines.append(f"  ... and {len(relaxed) - 30} more")
