@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
+import os
 import platform
 import time
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from .model.prepare import ModelData, prepare
 from .problems import PlannerError
 from .reader import InputData, load
 from .results import extract, headline
-from .solver import SolveResult, solve
+from .solver import SolveResult, solve_ctx
 from .xlsio import write_workbook
 
 log = logging.getLogger("planner")
@@ -80,17 +81,24 @@ def settings_overrides(time_limit=None, mip_gap=None, sets=None) -> dict:
     return ov
 
 
-def solve_model(d: ModelData, fixed: dict | None = None, elastic: bool = False):
-    """Build and solve one prepared model; returns (ctx, result, phase times)."""
+def solve_model(d: ModelData, fixed: dict | None = None, elastic: bool = False, direct: bool | None = None):
+    """Build and solve one prepared model; returns (ctx, result, phase times).
+
+    ``direct`` (default; PLANNER_HANDOFF=pyomo switches it off): rows go straight to HiGHS as
+    coefficient arrays; otherwise they become Pyomo constraints compiled by Pyomo's
+    standard-form compiler (same matrix, slower; kept to cross-check the fast path).
+    """
+    if direct is None:
+        direct = os.environ.get("PLANNER_HANDOFF", "direct") != "pyomo"
     times = {}
     t = time.perf_counter()
-    ctx = build(d, elastic=elastic, fixed=fixed)
+    ctx = build(d, elastic=elastic, fixed=fixed, direct=direct)
     times["build"] = time.perf_counter() - t
     log.info("build: %.2f s", times["build"])
     st = d.settings
     if ctx.structural and not elastic:
         return ctx, SolveResult(status="infeasible", has_solution=False, message="structural"), times
-    res = solve(ctx.m, time_limit=float(st["time_limit_s"]), mip_gap=float(st["mip_gap"]),
+    res = solve_ctx(ctx, time_limit=float(st["time_limit_s"]), mip_gap=float(st["mip_gap"]),
                 threads=int(st["threads"] or 0))
     times["handoff"] = res.times.get("handoff_compile", 0) + res.times.get("handoff_pass", 0)
     times["highs"] = res.times.get("highs", 0)

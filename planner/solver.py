@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
+import scipy.sparse as sp
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 log = logging.getLogger("planner")
@@ -70,7 +71,7 @@ class SolveResult:
         return np.array([self.value(v) for v in vars_], dtype=float)
 
     def dual(self, con) -> float:
-        i = self.row_of.get(id(con))
+        i = con if isinstance(con, (int, np.integer)) else self.row_of.get(id(con))
         if i is None or self.row_dual is None:
             return float("nan")
         return float(self.row_dual[i])
@@ -93,10 +94,8 @@ def highs_version() -> str:
         return getattr(highspy, "__version__", "unknown")
 
 
-def solve(model, time_limit: float = 600.0, mip_gap: float = 1e-3, threads: int = 0, duals: bool = True,
-          log_to_console: bool = False) -> SolveResult:
-    times = {}
-    t0 = time.perf_counter()
+def compile_pyomo(model):
+    """Pyomo model -> arrays via LinearStandardFormCompiler(mixed_form=True)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -128,8 +127,64 @@ def solve(model, time_limit: float = 600.0, mip_gap: float = 1e-3, threads: int 
     row_of = {}
     for i, r in enumerate(info.rows):
         row_of.setdefault(id(r.constraint), i)
-    times["handoff_compile"] = time.perf_counter() - t0
+    return A, cost, offset, lower, upper, integer, row_lo, row_hi, col_of, row_of
 
+
+def compile_direct(ctx):
+    """The rows the families collected (coefficient triplets) -> arrays, no Pyomo expressions.
+
+    Column bounds, integrality and fixings are read per variable only for the
+    "special" blocks (builds, signatures, bounded or non-default domains).
+    """
+    n_cols = ctx.ncols
+    n_rows = len(ctx.row_lo)
+    lower = np.zeros(n_cols)
+    upper = np.full(n_cols, np.inf)
+    integer = np.zeros(n_cols, dtype=bool)
+    for _name, datas, start, special in ctx.col_blocks:
+        if not special and not any(v.fixed for v in datas[:1]):
+            continue
+        for j, v in enumerate(datas, start):
+            if v.fixed:
+                lower[j] = upper[j] = float(v.value)
+                continue
+            lb, ub = v.bounds
+            lower[j] = -np.inf if lb is None else lb
+            upper[j] = np.inf if ub is None else ub
+            integer[j] = v.is_integer() or v.is_binary()
+    A = sp.csc_matrix((np.asarray(ctx.tri_v, dtype=float),
+                       (np.asarray(ctx.tri_r, dtype=np.int64), np.asarray(ctx.tri_c, dtype=np.int64))),
+                      shape=(n_rows, n_cols))
+    A.sum_duplicates()
+    cost = np.zeros(n_cols)
+    if ctx.obj_terms:
+        coefs, vars_ = zip(*ctx.obj_terms)
+        np.add.at(cost, np.fromiter((ctx.colmap[id(v)] for v in vars_), dtype=np.int64, count=len(vars_)),
+                  np.asarray(coefs, dtype=float))
+    return (A, cost, 0.0, lower, upper, integer, np.asarray(ctx.row_lo, dtype=float),
+            np.asarray(ctx.row_hi, dtype=float), ctx.colmap, {})
+
+
+def solve_ctx(ctx, **kw) -> SolveResult:
+    """Solve a built model (direct hand-off, or Pyomo's compiler when the model was built that way)."""
+    t0 = time.perf_counter()
+    arrays = compile_direct(ctx) if ctx.direct else compile_pyomo(ctx.m)
+    return _solve_arrays(arrays, time.perf_counter() - t0, **kw)
+
+
+def solve(model, **kw) -> SolveResult:
+    """Solve a plain Pyomo model through the standard-form compiler."""
+    t0 = time.perf_counter()
+    arrays = compile_pyomo(model)
+    return _solve_arrays(arrays, time.perf_counter() - t0, **kw)
+
+
+def _solve_arrays(arrays, compile_seconds: float, time_limit: float = 600.0, mip_gap: float = 1e-3,
+                  threads: int = 0, duals: bool = True, log_to_console: bool = False) -> SolveResult:
+    A, cost, offset, lower, upper, integer, row_lo, row_hi, col_of, row_of = arrays
+    n_rows, n_cols = A.shape
+    times = {"handoff_compile": compile_seconds}
+    t0 = time.perf_counter() - compile_seconds
     t1 = time.perf_counter()
     h = highspy.Highs()
     h.setOptionValue("output_flag", bool(log_to_console))

@@ -15,10 +15,10 @@ FAMILIES = (investment, production, supply, offtakes, stockpiles, trade, fiscal,
 log = logging.getLogger("planner")
 
 
-def build(d: ModelData, elastic: bool = False, fixed: dict | None = None) -> Ctx:
+def build(d: ModelData, elastic: bool = False, fixed: dict | None = None, direct: bool = True) -> Ctx:
     t0 = time.perf_counter()
     m = pyo.ConcreteModel(name="bloc_planner")
-    ctx = Ctx(d=d, m=m, elastic=elastic, fixed=fixed)
+    ctx = Ctx(d=d, m=m, elastic=elastic, fixed=fixed, direct=direct)
     enabled = gc.isenabled()
     gc.disable()  # the cyclic GC costs ~2x during construction (docs/performance notes)
     try:

@@ -59,21 +59,69 @@ class Ctx:
     slacks: list = field(default_factory=list)         # (var, Slack)
     security_rows: list = field(default_factory=list)  # dicts describing each security constraint
     structural: list = field(default_factory=list)     # infeasibilities found before solving (Slack, amount)
-    _n: int = 0
+    direct: bool = True                                # hand rows straight to HiGHS (else via Pyomo's compiler)
+    ncols: int = 0
+    colmap: dict = field(default_factory=dict)         # id(VarData) -> column
+    col_blocks: list = field(default_factory=list)     # (name, [VarData], first column, special)
+    tri_r: list = field(default_factory=list)          # coefficient triplets of the direct hand-off
+    tri_c: list = field(default_factory=list)
+    tri_v: list = field(default_factory=list)
+    row_lo: list = field(default_factory=list)
+    row_hi: list = field(default_factory=list)
+    row_names: list = field(default_factory=list)      # (component name, first row, count)
+    obj_terms: list = field(default_factory=list)
 
     # ---------------------------------------------------------------- components
-    def var(self, name: str, index: list, domain=pyo.NonNegativeReals, bounds=None):
-        v = pyo.Var(index, domain=domain, bounds=bounds, dense=True) if index else pyo.Var([], domain=domain)
-        setattr(self.m, name, v)
-        return v
+    def var(self, name: str, index: list, domain=pyo.NonNegativeReals, bounds=None, special: bool = False) -> dict:
+        """A Pyomo Var over 0..n-1 and a dict key -> VarData (sparse keys, no Pyomo tuple sets).
 
-    def add_rows(self, name: str, rows: dict):
-        """rows: key -> (terms, sense, rhs) with sense in '<=', '>=', '=='; returns the component."""
+        ``bounds``: None or a function key -> (lb, ub).  ``special``: the block's columns need
+        per-variable bounds, domains or fixing at hand-off (else they are read in bulk).
+        """
+        n = len(index)
+        if bounds is not None:
+            keys = list(index)
+            comp = pyo.Var(range(n), domain=domain, bounds=lambda _m, i: bounds(keys[i]), dense=True)
+        else:
+            comp = pyo.Var(range(n), domain=domain, dense=True)
+        setattr(self.m, name, comp)
+        datas = list(comp.values())
+        start = self.ncols
+        self.ncols += n
+        self.colmap.update(zip(map(id, datas), range(start, start + n)))
+        special = special or bounds is not None or domain is not pyo.NonNegativeReals
+        self.col_blocks.append((name, datas, start, special))
+        return dict(zip(index, datas))
+
+    def add_rows(self, name: str, rows: dict) -> dict:
+        """rows: key -> (terms, sense, rhs), sense in '<=', '>=', '=='; returns key -> row handle.
+
+        Direct hand-off (default): the rows go straight into coefficient triplets (the matrix
+        HiGHS gets), the handle being the row number.  Pyomo hand-off: one Pyomo Constraint
+        component, the handle being its ConstraintData.
+        """
         keys = [k for k, (terms, _, _) in rows.items() if terms]
+        if self.direct:
+            R, C, V, lo, hi = self.tri_r, self.tri_c, self.tri_v, self.row_lo, self.row_hi
+            colmap = self.colmap
+            out = {}
+            r = len(lo)
+            inf = float("inf")
+            for k in keys:
+                terms, sense, rhs = rows[k]
+                for coef, v in terms:
+                    R.append(r)
+                    C.append(colmap[id(v)])
+                    V.append(coef)
+                lo.append(-inf if sense == "<=" else rhs)
+                hi.append(inf if sense == ">=" else rhs)
+                out[k] = r
+                r += 1
+            self.row_names.append((name, len(lo) - len(out), len(out)))
+            return out
 
-        def rule(_m, *k):
-            key = k if len(k) != 1 else k[0]
-            terms, sense, rhs = rows[key]
+        def rule(_m, i):
+            terms, sense, rhs = rows[keys[i]]
             e = lin(terms)
             if sense == "<=":
                 return e <= rhs
@@ -81,9 +129,16 @@ class Ctx:
                 return e >= rhs
             return e == rhs
 
-        c = pyo.Constraint(keys, rule=rule) if keys else pyo.Constraint([], rule=rule)
+        c = pyo.Constraint(range(len(keys)), rule=rule)
         setattr(self.m, name, c)
-        return c
+        return dict(zip(keys, c.values()))
+
+    def set_objective(self, terms: list) -> None:
+        """Minimise Σ coef · var (direct: a cost vector; Pyomo: an Objective component)."""
+        if self.direct:
+            self.obj_terms = terms
+        else:
+            self.m.objective = pyo.Objective(expr=lin(terms), sense=pyo.minimize)
 
     # ---------------------------------------------------------------- registers
     def cost(self, s, member, category, coef, var):

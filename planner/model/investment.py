@@ -50,7 +50,7 @@ def add(ctx: Ctx) -> None:
             index.append((name, y))
             if p["integer_modules"]:
                 integer.append((name, y))
-    B = ctx.var("build", index)
+    B = ctx.var("build", index, special=True)
     for k in integer:
         B[k].domain = pyo.NonNegativeIntegers
     ctx.B = B

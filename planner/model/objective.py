@@ -17,13 +17,19 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 
-from .context import Ctx, lin
+from .context import Ctx
 
 
 def add(ctx: Ctx) -> None:
     d = ctx.d
     lam = float(d.settings["risk_aversion"] or 0.0)
     alpha = float(d.settings["cvar_alpha"])
+    if lam <= 0:
+        # Σ_s π_s cost_s: first-stage terms once (Σ π_s = 1), scenario terms weighted by π_s;
+        # repeated variables are summed at hand-off
+        w = dict(zip(d.scen, d.prob))
+        ctx.set_objective([(coef if s is None else w[s] * coef, v) for s, _m, _cat, coef, v in ctx.costs])
+        return
     first = defaultdict(float)
     per_s = [defaultdict(float) for _ in d.scen]
     sidx = {s: i for i, s in enumerate(d.scen)}
@@ -38,22 +44,18 @@ def add(ctx: Ctx) -> None:
     for si, terms in enumerate(per_s):
         for k, coef in terms.items():
             expected[k] += d.prob[si] * coef
-    if lam <= 0:
-        ctx.m.objective = pyo.Objective(expr=lin([(c, vars_[k]) for k, c in expected.items() if c]),
-                                        sense=pyo.minimize)
-        return
-    ctx.m.cvar_eta = pyo.Var(domain=pyo.Reals)
-    ctx.m.cvar_xi = pyo.Var(range(d.S), domain=pyo.NonNegativeReals)
+    eta = ctx.var("cvar_eta", [0], domain=pyo.Reals, bounds=lambda k: (None, None))[0]
+    xi = ctx.var("cvar_xi", list(range(d.S)))
     rows = {}
     for si in range(d.S):
         cost = dict(first)
         for k, c in per_s[si].items():
             cost[k] = cost.get(k, 0.0) + c
         # ξ_s − cost_s + η ≥ 0
-        rows[si] = ([(1.0, ctx.m.cvar_xi[si]), (1.0, ctx.m.cvar_eta)] + [(-c, vars_[k]) for k, c in cost.items() if c],
+        rows[si] = ([(1.0, xi[si]), (1.0, eta)] + [(-c, vars_[k]) for k, c in cost.items() if c],
                     ">=", 0.0)
     ctx.add_rows("cvar_excess", rows)
     obj = [((1 - lam) * c, vars_[k]) for k, c in expected.items() if c]
-    obj.append((lam, ctx.m.cvar_eta))
-    obj += [(lam * d.prob[si] / (1 - alpha), ctx.m.cvar_xi[si]) for si in range(d.S)]
-    ctx.m.objective = pyo.Objective(expr=lin(obj), sense=pyo.minimize)
+    obj.append((lam, eta))
+    obj += [(lam * d.prob[si] / (1 - alpha), xi[si]) for si in range(d.S)]
+    ctx.set_objective(obj)

@@ -31,7 +31,7 @@ def add(ctx: Ctx) -> None:
     for k, sp in rows.items():
         if _nn(sp["capex_usd_per_t"]) is not None:
             kidx += [k + (y,) for y in range(y0, y1 - int(sp["lead_time_years"]) + 1)]
-    K = ctx.var("stock_build", kidx)
+    K = ctx.var("stock_build", kidx, special=True)
     ops_idx = [k + (t, s) for k in keys for t in d.years for s in d.scen]
     L = ctx.var("stock_level", ops_idx)
     U = ctx.var("stock_fill", ops_idx)

@@ -109,7 +109,7 @@ def add(ctx: Ctx) -> None:
                 if dem[si, ti] > 0:
                     hi.append((m, c, t, s))
                     ub[(m, c, t, s)] = dem[si, ti]
-    H = ctx.var("shortage", hi, bounds=lambda _m, *k: (0.0, ub[k]))
+    H = ctx.var("shortage", hi, bounds=lambda k: (0.0, ub[k]))
     ctx.H = H
     for (m, c, t, s) in hi:
         ti = d.tix(t)
