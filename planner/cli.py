@@ -148,15 +148,24 @@ def print_summary(outcomes) -> None:
 @click.option("-o", "--out", type=click.Path(), help="Results .xlsx (one input) or folder (default results/).")
 @click.option("--time-limit", type=float, help="Solver time limit in seconds (settings time_limit_s).")
 @click.option("--mip-gap", type=float, help="Relative MIP gap (settings mip_gap).")
-@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a setting; repeatable.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Override a setting, or a table cell as sheet.key.column (e.g. "
+                   "commodities.NDPR_OX.floor_price_usd_per_t=80000); repeatable. The input file is not changed.")
 @click.option("--scenario", help="Solve this scenario alone (probability 1).")
 @click.option("--force", is_flag=True, help="Overwrite an existing results file instead of writing NAME-2.xlsx.")
 @click.option("-j", "--jobs", type=int, default=1, show_default=True, help="Parallel solves for several inputs.")
+@click.option("--executor", type=click.Choice(["process", "dask"]), default="process", show_default=True,
+              help="Where parallel solves run: local processes, or a Dask distributed cluster.")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Dask scheduler address (tcp://host:8786); without it --executor dask starts a local cluster "
+                   "of --jobs workers.")
 @friendly
-def solve(paths, out, time_limit, mip_gap, sets, scenario, force, jobs):
+def solve(paths, out, time_limit, mip_gap, sets, scenario, force, jobs, executor, scheduler):
     """Solve input workbooks and write results workbooks (default: the shipped example).
 
     Results go to results/<input stem>.results.xlsx unless -o says otherwise.
+    With several inputs, --jobs N or --executor dask the solves run in parallel with a progress bar; one
+    failing input never stops the others, and a final table lists each input's status.
     """
     from .run import settings_overrides, solve_file
 
@@ -165,18 +174,189 @@ def solve(paths, out, time_limit, mip_gap, sets, scenario, force, jobs):
     many = len(paths) > 1
     if many and out and out.lower().endswith(".xlsx"):
         raise click.UsageError("with several inputs, -o must be a folder")
-    if many or jobs > 1:
-        from .batch import run_batch
+    if jobs < 1:
+        raise click.UsageError("--jobs must be at least 1")
+    if scheduler and executor != "dask":
+        raise click.UsageError("--scheduler needs --executor dask")
+    if many or jobs > 1 or executor == "dask":
+        from .batch import INTERRUPTED, run_batch, status_table
 
-        outcomes = run_batch(paths, out=out, overrides=overrides, scenario=scenario, force=force, jobs=jobs)
-    else:
-        outcomes = [solve_file(paths[0], out=out, overrides=overrides, scenario=scenario, force=force)]
+        outcomes = run_batch(paths, out=out, overrides=overrides, scenario=scenario, force=force, jobs=jobs,
+                             executor=executor, scheduler=scheduler)
+        for oc in outcomes:
+            if oc.message and oc.exit_code != INTERRUPTED:
+                click.echo(oc.message, err=True)
+        status_table(outcomes, title=f"{len(outcomes)} input(s)")
+        if any(oc.exit_code == INTERRUPTED for oc in outcomes):
+            click.echo("interrupted: finished results are kept (listed above); the inputs marked 'not run' or "
+                       "'interrupted' have no results", err=True)
+            sys.exit(INTERRUPTED)
+        sys.exit(1 if any(oc.exit_code for oc in outcomes) else 0)
+    from .batch import load_input, split_overrides
+
+    # --set sheet.key.column=VALUE changes one input cell in memory (settings keys go the usual way)
+    data = load_input(paths[0], overrides) if split_overrides(overrides)[1] else None
+    outcomes = [solve_file(paths[0], out=out, overrides=overrides, scenario=scenario, force=force, data=data)]
     print_summary(outcomes)
     failed = [oc for oc in outcomes if oc.exit_code]
     for oc in outcomes:
         if oc.message:
             click.echo(oc.message, err=True)
     sys.exit(1 if failed else 0)
+
+
+# ---------------------------------------------------------------- sweep, compare, stress, plot (issue 4)
+def _parallel_options(fn):
+    fn = click.option("--scheduler", metavar="ADDRESS",
+                      help="Dask scheduler address (tcp://host:8786); without it --executor dask starts a local "
+                           "cluster of --jobs workers.")(fn)
+    fn = click.option("--executor", type=click.Choice(["process", "dask"]), default="process", show_default=True,
+                      help="Where the solves run: local processes or a Dask distributed cluster.")(fn)
+    fn = click.option("-j", "--jobs", type=int, default=1, show_default=True, help="Parallel solves.")(fn)
+    return fn
+
+
+def _check_parallel(jobs, executor, scheduler):
+    if jobs < 1:
+        raise click.UsageError("--jobs must be at least 1")
+    if scheduler and executor != "dask":
+        raise click.UsageError("--scheduler needs --executor dask")
+
+
+def _exit_for(outcomes):
+    from .batch import INTERRUPTED
+
+    if any(oc.exit_code == INTERRUPTED for oc in outcomes):
+        click.echo("interrupted: finished results are kept; the runs marked 'not run' or 'interrupted' have no "
+                   "results", err=True)
+        sys.exit(INTERRUPTED)
+    sys.exit(1 if any(oc.exit_code for oc in outcomes) else 0)
+
+
+@main.command()
+@click.argument("path", type=click.Path())
+@click.option("--set", "sets", multiple=True, required=True, metavar="KEY=V1,V2,...",
+              help="Values to sweep: V1,V2,... or start:stop:step. KEY is a setting (discount_rate) or a table "
+                   "cell sheet.key.column (commodities.NDPR_OX.floor_price_usd_per_t). Several --set make a grid.")
+@click.option("-o", "--out", type=click.Path(), help="Folder for the results (default results/<stem>.sweep/).")
+@click.option("--time-limit", type=float, help="Solver time limit per point in seconds.")
+@click.option("--mip-gap", type=float, help="Relative MIP gap.")
+@click.option("--scenario", help="Solve this scenario alone at every point.")
+@click.option("--force", is_flag=True, help="Overwrite existing files instead of writing NAME-2.xlsx.")
+@_parallel_options
+@friendly
+def sweep(path, sets, out, time_limit, mip_gap, scenario, force, jobs, executor, scheduler):
+    """Solve PATH once per point of a parameter grid; summary workbook with charts.
+
+    Writes one results workbook per point and sweep_summary.xlsx (headline figures per point and a
+    native Excel chart of the objective against the swept value) in the folder -o.
+
+    \b
+    Examples:
+      planner sweep inputs/bloc_example.xlsx --set discount_rate=0.03,0.05,0.07
+      planner sweep inputs/bloc_example.xlsx -j 2 \\
+        --set commodities.NDPR_OX.floor_price_usd_per_t=80000:140000:20000
+    """
+    from .batch import INTERRUPTED, status_table
+    from .run import settings_overrides
+    from .sweep import run_sweep
+
+    _check_parallel(jobs, executor, scheduler)
+    summary, outcomes, written = run_sweep(path, sets, out=out, overrides=settings_overrides(time_limit, mip_gap),
+                                           scenario=scenario, force=force, jobs=jobs, executor=executor,
+                                           scheduler=scheduler)
+    for oc in outcomes:
+        if oc.message and oc.exit_code != INTERRUPTED:
+            click.echo(oc.message, err=True)
+    status_table(outcomes, title=f"sweep of {path}")
+    click.echo(f"summary: {written}")
+    _exit_for(outcomes)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--out", type=click.Path(), default="results/comparison.xlsx", show_default=True,
+              help="Comparison workbook (.xlsx).")
+@click.option("--tol", type=float, default=1e-6, show_default=True,
+              help="Absolute tolerance: differences within it are hidden.")
+@click.option("--rel-tol", type=float, default=0.0, show_default=True,
+              help="Relative tolerance (share of the reference value): differences within it are hidden too.")
+@click.option("--force", is_flag=True, help="Overwrite OUT instead of writing NAME-2.xlsx.")
+@friendly
+def compare(paths, out, tol, rel_tol, force):
+    """Compare results workbooks A B [C ...] (A is the reference).
+
+    Headline figures side by side, and every results table aligned on its keys with absolute and relative
+    differences; rows in only one workbook are marked, differences within --tol are hidden and changed cells
+    highlighted. Results of different input workbooks (other members, years, scenarios) compare too: what
+    cannot be aligned is listed in the notes sheet and on the terminal.
+    """
+    from .compare import compare as run_compare
+    from .compare import print_compare
+
+    if len(paths) < 2:
+        raise click.UsageError("compare needs at least two results workbooks")
+    if not out.lower().endswith(".xlsx"):
+        raise click.UsageError("-o must name an .xlsx file")
+    written, head, infos, notes, labels, names = run_compare(list(paths), out, tol=tol, rtol=rel_tol, force=force)
+    print_compare(head, infos, notes, labels, tol, names)
+    click.echo(f"comparison: {written}")
+
+
+@main.command()
+@click.argument("path", type=click.Path())
+@click.option("--plan", "plan", required=True, type=click.Path(),
+              help="Results workbook whose investments (its investments sheet) are held fixed.")
+@click.option("-o", "--out", type=click.Path(), help="Stress-test workbook (default results/<stem>.stress.xlsx).")
+@click.option("--scenario", "scenarios", multiple=True, help="Only this scenario of PATH (repeatable).")
+@click.option("--time-limit", type=float, help="Solver time limit per solve in seconds.")
+@click.option("--mip-gap", type=float, help="Relative MIP gap of the optimum solves.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Override a setting or a table cell (sheet.key.column) of PATH; repeatable.")
+@click.option("--force", is_flag=True, help="Overwrite OUT instead of writing NAME-2.xlsx.")
+@_parallel_options
+@friendly
+def stress(path, plan, out, scenarios, time_limit, mip_gap, sets, force, jobs, executor, scheduler):
+    """Fix the investments of an earlier plan and re-solve operations for every scenario of PATH.
+
+    Per scenario: the plan's cost, shortage by commodity and its regret against PATH's own optimum for
+    that scenario (solved alone, nothing fixed). Plan items PATH does not know are reported and left out.
+    """
+    from .run import settings_overrides
+    from .stress import print_stress, run_stress
+
+    _check_parallel(jobs, executor, scheduler)
+    if out and not out.lower().endswith(".xlsx"):
+        raise click.UsageError("-o must name an .xlsx file")
+    written, table, report, outcomes, summary = run_stress(
+        path, plan, out=out, overrides=settings_overrides(time_limit, mip_gap, parse_sets(sets)),
+        scenarios=list(scenarios) or None, force=force, jobs=jobs, executor=executor, scheduler=scheduler)
+    from .batch import INTERRUPTED
+
+    for oc in outcomes:
+        if oc.message and oc.exit_code != INTERRUPTED:
+            click.echo(f"[{oc.label}] {oc.message}", err=True)
+    print_stress(table, report, summary)
+    click.echo(f"stress test: {written}")
+    _exit_for(outcomes)
+
+
+@main.command()
+@click.argument("results", type=click.Path())
+@click.option("-o", "--out", type=click.Path(), help="Folder for the PNG files (default <RESULTS stem>.plots/ "
+                                                     "next to RESULTS).")
+@click.option("--force", is_flag=True, help="Overwrite existing PNG files instead of writing NAME-2.png.")
+@friendly
+def plot(results, out, force):
+    """Draw the charts of a results workbook as PNG files for reports.
+
+    cost.png, capacity.png (by commodity and member), supply_mix_<base scenario>.png and dependence.png
+    (share of consumption from countries of concern against the target).
+    """
+    from .plot import plot_results
+
+    for p in plot_results(results, out, force=force):
+        click.echo(f"wrote {p}")
 
 
 if __name__ == "__main__":
