@@ -6,6 +6,13 @@ was built from, so they add up to the objective.  Shadow prices: balance
 duals are reported as marginal supply cost in USD/t, undiscounted and
 conditional on the scenario (dual ÷ (π_s · δ_t) · 10^6); security duals the
 same way ("price of security", USD per tonne of the target's left-hand side).
+
+``supply`` carries, after the balance terms, one ``imports_from_<supplier>_t``
+column per outside supplier: the detail of ``imports_concern_t`` +
+``imports_other_t`` (not further balance terms), so the volume bought from a
+supplier, Σ over members, can be checked against its max_tpa.  In ``security``
+an achieved share or cover of zero consumption is blank.  In ``fiscal``,
+``budget_slack_musd`` = budget − the member's share of support (≥ 0 within budget).
 """
 from __future__ import annotations
 
@@ -196,14 +203,15 @@ def extract(ctx: Ctx, res: SolveResult) -> dict[str, pd.DataFrame]:
         lhs = sum(a * res.value(v) for a, v in meta["lhs"])
         cons = meta["demand"] + sum(a * res.value(v) for a, v in meta["use"])
         kind = meta["kind"]
+        # a share or cover of nothing is undefined: blank, not 0 (a 0 would read as a missed minimum)
         if kind == "min_stock_days":
             achieved = lhs / cons * 365.0 if cons > TOL else float("nan")
             target_t = meta["limit"] / 365.0 * cons
         elif kind == "max_shortage_share":
-            achieved = lhs / meta["demand"] if meta["demand"] > TOL else 0.0
+            achieved = lhs / meta["demand"] if meta["demand"] > TOL else float("nan")
             target_t = meta["limit"] * meta["demand"]
         else:
-            achieved = lhs / cons if cons > TOL else 0.0
+            achieved = lhs / cons if cons > TOL else float("nan")
             target_t = meta["limit"] * cons
         dual = res.dual(con)
         sp = dual * scale(meta["scenario"], meta["year"]) if dual == dual else float("nan")
@@ -232,7 +240,7 @@ def extract(ctx: Ctx, res: SolveResult) -> dict[str, pd.DataFrame]:
             budget = d.budget.get(m)
             rows.append((m, s, share, _tidy(share * sup_s[s]), _tidy(recv[(m, s)]), _tidy(tar[(m, s)]),
                          budget if budget is not None else float("nan"),
-                         _tidy(share * sup_s[s] - budget) if budget is not None else float("nan")))
+                         _tidy(budget - share * sup_s[s]) if budget is not None else float("nan")))
     out["fiscal"] = pd.DataFrame(rows, columns=["member", "scenario", "burden_share", "floor_support_share_musd",
                                                 "floor_support_received_musd", "tariff_revenue_musd",
                                                 "fiscal_budget_musd", "budget_slack_musd"])
