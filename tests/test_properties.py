@@ -227,6 +227,9 @@ def test_new_candidate_process_never_raises_cost(p, q):
     q = dict(q)
     kind = q.pop("kind")
     row = {"process": "NEWP", "output": kind, **q}
+    # a finite module cap: an unlimited plant whose output can be exported at a profit makes
+    # the model unbounded (a lower cost without limit, which would satisfy the property trivially)
+    row.setdefault("max_modules", 5)
     if kind == "MAG":
         row.update(input="OX", input_per_output=0.35)
     bigger = copy.deepcopy(book)
