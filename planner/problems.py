@@ -18,18 +18,31 @@ class Problem:
     def __str__(self) -> str:
         where = []
         if self.sheet is not None:
-            where.append(f"sheet '{self.sheet}'")
+            where.append(f"sheet '{_cut(self.sheet)}'")
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.column is not None:
-            where.append(f"column '{self.column}'")
+            where.append(f"column '{_cut(self.column)}'")
         loc = ", ".join(where)
         text = f"{self.file}: {loc + ': ' if loc else ''}{self.message}"
         if self.has_value:
             text += f" (got {_show(self.value)})"
         if self.severity == "warning":
             text = "warning: " + text
+        return one_line(text)
+
+
+def one_line(text: str) -> str:
+    """Control characters, line breaks and invisible characters shown escaped (``\\n``, ``\\u200b``), so that
+    one problem is always one line of output whatever a cell or sheet name contains."""
+    if text.isprintable():
         return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
+def _cut(name, n: int = 80) -> str:
+    s = str(name)
+    return s if len(s) <= n else s[: n - 3] + "..."
 
 
 def _show(value) -> str:

@@ -41,8 +41,10 @@ EXCEL_ERRORS = {"#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL
                 "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#UNKNOWN!", "#CONNECT!", "#BUSY!"}
 TRUE_WORDS = {"true", "yes", "y", "1", "1.0", "wahr", "vrai"}
 FALSE_WORDS = {"false", "no", "n", "0", "0.0", "falsch", "faux"}
-MAX_ROWS = 1_000_000
-MAX_COLS = 200
+MAX_ROWS = 1_048_576          # Excel's own limit: a row beyond it means a damaged or hostile file
+MAX_COLS = 200                # columns read per sheet (the widest sheet has 17; notes columns beyond 200 are ignored)
+MAX_XML_BYTES = 64 * 2**20    # uncompressed size of all parts: ~400,000 rows of 4 columns (docs/reliability.md)
+BOMB_RATIO = 500              # compression ratio no spreadsheet reaches (real ones: 5-20)
 
 
 @dataclass
@@ -57,6 +59,8 @@ class InputData:
     settings_raw: dict = field(default_factory=dict)   # setting key -> value as typed in the sheet
     setting_defaults: dict = field(default_factory=dict)  # (sheet, column) -> mask of cells defaulted from settings
     present: set = field(default_factory=set)          # sheets present in the file
+
+    damaged: bool = False                              # a sheet could not be read: cross-sheet rules are skipped
 
     @property
     def years(self) -> list[int]:
@@ -79,7 +83,10 @@ def _number(v) -> float:
     if isinstance(v, bool):
         raise CellError("expected a number, not TRUE/FALSE")
     if isinstance(v, (int, float)):
-        x = float(v)
+        try:
+            x = float(v)
+        except OverflowError:
+            raise CellError("expected a finite number (this one is too large)") from None
     elif isinstance(v, str):
         s = v.strip().replace("\u00a0", "").replace(" ", "")
         pct = s.endswith("%")
@@ -174,53 +181,118 @@ def _file_sha256(path: str) -> str:
     return h.hexdigest()
 
 
-def open_workbook(path: str, probs: ProblemList):
-    """openpyxl workbook (read-only, cached values) or None with one clear problem."""
+class SheetError(Exception):
+    """A sheet whose XML cannot be read (raised while its rows are streamed)."""
+
+    def __init__(self, message: str, row: int | None = None):
+        super().__init__(message)
+        self.row = row
+
+
+def container_problem(path, max_bytes: int | None = None) -> str | None:
+    """Why ``path`` cannot be opened as a workbook, before any XML is parsed or inflated; None if it can.
+
+    In order: exists and is a file; not an OLE container (old .xls or a password-protected workbook); a
+    zip with xl/workbook.xml; no zip-level encryption; no part with a compression ratio above BOMB_RATIO
+    (decompression bombs are refused before anything is inflated); all parts together at most ``max_bytes``
+    uncompressed.  Also for results workbooks read back (compare, stress, plot), with a larger ``max_bytes``.
+    """
     import openpyxl
 
+    path = str(path)
+    cap = MAX_XML_BYTES if max_bytes is None else max_bytes
+    if not getattr(openpyxl, "DEFUSEDXML", False):
+        return ("refusing to read workbooks without defusedxml (pip install defusedxml, and do not set "
+                "OPENPYXL_DEFUSEDXML=False)")
     if not os.path.exists(path):
-        probs.error("file not found")
-        return None
+        return "file not found"
     if os.path.isdir(path):
-        probs.error("is a folder, not an .xlsx workbook")
-        return None
+        return "is a folder, not an .xlsx workbook"
     with open(path, "rb") as f:
         head = f.read(8)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
-        probs.error("is an old-format .xls or an encrypted (password-protected) workbook; "
-                    "save it from Excel as an unprotected .xlsx")
-        return None
+        return ("is an old-format .xls or an encrypted (password-protected) workbook; "
+                "save it from Excel as an unprotected .xlsx")
     if not head.startswith(b"PK"):
-        probs.error("is not an .xlsx workbook (not a zip file; a .csv or other file renamed .xlsx?)")
-        return None
+        return "is not an .xlsx workbook (not a zip file; a .csv or other file renamed .xlsx?)"
     try:
         with zipfile.ZipFile(path) as z:
-            names = set(z.namelist())
-            if "xl/workbook.xml" not in names:
-                probs.error("is a zip file but not an .xlsx workbook (no xl/workbook.xml)")
-                return None
-            total = sum(i.file_size for i in z.infolist())
-            if total > 2_000_000_000:
-                probs.error(f"expands to {total / 1e9:.1f} GB; refusing to read a possible decompression bomb")
-                return None
-    except zipfile.BadZipFile:
-        probs.error("is not a readable .xlsx workbook (damaged or truncated zip)")
+            infos = z.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError):
+        return "is not a readable .xlsx workbook (damaged or truncated zip)"
+    if "xl/workbook.xml" not in {i.filename for i in infos}:
+        return "is a zip file but not an .xlsx workbook (no xl/workbook.xml)"
+    if any(i.flag_bits & 0x1 for i in infos):
+        return "is an encrypted (password-protected) zip; save it from Excel as an unprotected .xlsx"
+    worst = max(infos, key=lambda i: i.file_size / max(i.compress_size, 1))
+    ratio = worst.file_size / max(worst.compress_size, 1)
+    if worst.file_size > 2**20 and ratio > BOMB_RATIO:
+        return (f"part {worst.filename} expands {ratio:,.0f}-fold to {_mb(worst.file_size)}; refusing to read a "
+                "possible decompression bomb")
+    total = sum(i.file_size for i in infos)
+    if total > cap:
+        return (f"expands to {_mb(total)} of XML; the planner reads workbooks up to {_mb(cap)}"
+                + (" (about 400,000 rows of four columns); split the data or remove formatting from unused rows"
+                   if max_bytes is None else ""))
+    return None
+
+
+def open_workbook(path: str, probs: ProblemList):
+    """openpyxl workbook (read-only, cached values) or None with one clear problem.
+
+    :func:`container_problem` first; then openpyxl, whose XML goes through defusedxml (entity declarations
+    and DTDs refused); sheets are parsed later, row by row (:func:`_raw_rows`).
+    """
+    import openpyxl
+
+    why = container_problem(path)
+    if why:
+        probs.error(why)
         return None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for damaged files
-        probs.error(f"could not be read as an .xlsx workbook ({type(exc).__name__}: {str(exc)[:200]})")
+        probs.error(f"could not be read as an .xlsx workbook ({_why(exc)})")
         return None
 
 
+def _mb(n: int) -> str:
+    return f"{n / 2**30:.1f} GB" if n >= 2**30 else f"{n / 2**20:.1f} MB"
+
+
+def _why(exc: BaseException) -> str:
+    """One line naming a parse failure (defusedxml's refusals said in words)."""
+    seen, e = set(), exc
+    while e is not None and id(e) not in seen:  # openpyxl wraps the parser's refusal in its own ValueError
+        seen.add(id(e))
+        if type(e).__name__ in ("EntitiesForbidden", "DTDForbidden", "ExternalReferenceForbidden",
+                                "NotSupportedError"):
+            return (f"{type(e).__name__}: the XML declares entities or a DTD, which a workbook never needs; "
+                    "refused for safety")
+        e = e.__cause__ or e.__context__
+    name = type(exc).__name__
+    text = " ".join(str(exc).split())[:200]
+    return f"{name}: {text}" if text else name
+
+
 def _raw_rows(ws):
-    """(excel_row, [values]) for every row, trailing empty columns cut."""
-    for r, values in enumerate(ws.iter_rows(values_only=True), start=1):
-        if r > MAX_ROWS:
-            break
-        yield r, list(values[:MAX_COLS])
+    """(excel_row, [values]) for every row, at most MAX_COLS values; a damaged sheet raises SheetError."""
+    if not hasattr(ws, "iter_rows"):
+        raise SheetError("is a chart sheet, not a table")
+    if hasattr(ws, "reset_dimensions"):
+        ws.reset_dimensions()  # the stored dimension may be wrong (too small: rows lost; huge: padding)
+    r = 0
+    try:
+        for r, values in enumerate(ws.iter_rows(values_only=True, max_col=MAX_COLS), start=1):
+            if r > MAX_ROWS:
+                raise SheetError(f"has rows beyond row {MAX_ROWS:,} (Excel's limit): the file is damaged", r)
+            yield r, values
+    except SheetError:
+        raise
+    except Exception as exc:  # openpyxl and the XML parser raise many kinds for damaged cells
+        raise SheetError(f"cannot be read: damaged data after row {r} ({_why(exc)})", r + 1) from exc
 
 
 def _norm_header(v) -> str:
@@ -236,7 +308,7 @@ def _sheet_rows(ws, sheet_name: str, probs: ProblemList):
     rows = _raw_rows(ws)
     header, first = None, None
     for r, vals in rows:
-        if any(not _blank(v) for v in vals):
+        if vals.count(None) != len(vals) and any(not _blank(v) for v in vals):
             header, first = [_norm_header(v) for v in vals], r
             break
     if header is None:
@@ -244,9 +316,10 @@ def _sheet_rows(ws, sheet_name: str, probs: ProblemList):
     while header and header[-1] == "":
         header.pop()
     data = []
+    width = len(header)
     for r, vals in rows:
-        vals = vals[: len(header)] + [None] * (len(header) - len(vals))
-        if all(_blank(v) for v in vals):
+        vals = list(vals[:width])
+        if vals.count(None) == width or all(_blank(v) for v in vals):
             continue
         if r == first + 1 and isinstance(vals[0], str) and vals[0].lstrip().startswith("#") \
                 and vals[0].strip().upper() not in EXCEL_ERRORS:
@@ -283,7 +356,21 @@ def read_workbook(path: str | os.PathLike) -> InputData:
             if s.required and s.name not in by_name:
                 probs.error(f"required sheet '{s.name}' is missing", sheet=s.name)
 
-        settings, settings_rows, settings_raw = _read_settings(by_name.get("settings"), probs)
+        damaged = False
+
+        def guarded(name, read, fallback):
+            nonlocal damaged
+            try:
+                return read()
+            except SheetError as e:
+                damaged = True
+                probs.error(f"this sheet {e}", sheet=name, row=e.row)
+                return fallback
+
+        settings, settings_rows, settings_raw = guarded(
+            "settings", lambda: _read_settings(by_name.get("settings"), probs), (None, None, None))
+        if settings is None:  # damaged settings sheet: the defaults, without repeating "required" errors
+            settings, settings_rows, settings_raw = _read_settings(None, ProblemList(path))
         tables = {}
         sources = pd.DataFrame()
         for s in SHEETS:
@@ -292,12 +379,12 @@ def read_workbook(path: str | os.PathLike) -> InputData:
             ws = by_name.get(s.name)
             if s.kind == "free":
                 if ws is not None:
-                    header, _, data = _sheet_rows(ws, s.name, probs)
-                    cols = [h or f"column {i + 1}" for i, h in enumerate(header)]
-                    sources = pd.DataFrame([v for _, v in data], columns=cols) if cols else pd.DataFrame()
+                    sources = guarded(s.name, lambda: _read_free(ws, s.name, probs), pd.DataFrame())
                 continue
-            tables[s.name] = _read_table(ws, s, settings, probs) if ws is not None else _empty_table(s)
-        data = InputData(path, sha, settings, tables, probs, sources, settings_rows, settings_raw, {}, set(by_name))
+            tables[s.name] = guarded(s.name, lambda: _read_table(ws, s, settings, probs), _empty_table(s)) \
+                if ws is not None else _empty_table(s)
+        data = InputData(path, sha, settings, tables, probs, sources, settings_rows, settings_raw, {}, set(by_name),
+                         damaged)
         for s in SHEETS:
             for c in s.columns:
                 if isinstance(c.default, FromSetting) and s.name in tables:
@@ -306,6 +393,20 @@ def read_workbook(path: str | os.PathLike) -> InputData:
         return data
     finally:
         wb.close()
+
+
+def _read_free(ws, name: str, probs: ProblemList) -> pd.DataFrame:
+    """A free-form sheet (sources) as it is: headers made unique, blank headers named 'column N'."""
+    header, _, data = _sheet_rows(ws, name, probs)
+    cols, seen = [], set()
+    for i, h in enumerate(header):
+        c = h or f"column {i + 1}"
+        k, n = c, 2
+        while k.lower() in seen:
+            k, n = f"{c} ({n})", n + 1
+        seen.add(k.lower())
+        cols.append(k)
+    return pd.DataFrame([v for _, v in data], columns=cols) if cols else pd.DataFrame()
 
 
 def _empty_table(s: Sheet) -> pd.DataFrame:

@@ -11,9 +11,12 @@ import math
 import pandas as pd
 
 from .reader import InputData
-from .schema import SHEETS, SHEET_BY_NAME
+from .schema import FLOAT, SETTING_BY_NAME, SHEETS, SHEET_BY_NAME
 
 PROB_TOL = 1e-6
+SPAN_WARN = 1e9      # nonzero numeric inputs spanning more than this: the solver may struggle (warning)
+TOO_LARGE = 1e15     # no quantity, price or cost is this large; HiGHS treats 1e20 as infinite (error)
+SPAN_SETTINGS = ("shortage_penalty_usd_per_t", "default_route_cost_usd_per_t")
 
 
 def _rows(df: pd.DataFrame):
@@ -30,10 +33,16 @@ def scenario_names(data: InputData) -> list[str]:
 
 
 def validate(data: InputData) -> InputData:
-    if not data.settings or data.problems.errors and not data.sha256:
-        return data  # the file could not be opened; nothing more to check
+    if data.damaged or not data.settings or data.problems.errors and not data.sha256:
+        return data  # the file (or one of its sheets) could not be read; nothing more to check
     P = data.problems
     T = data.tables
+    memo = {}
+
+    def _rows(df):  # each table turned into records once (the rules below read them many times)
+        if id(df) not in memo:
+            memo[id(df)] = (df, df.to_dict("records"))
+        return memo[id(df)][1]
     st = data.settings
     y0, y1 = st.get("start_year"), st.get("end_year")
     horizon_ok = isinstance(y0, int) and isinstance(y1, int) and y0 <= y1
@@ -235,4 +244,55 @@ def validate(data: InputData) -> InputData:
         if r["from"] is not None and r["from"] == r["to"]:
             P.warning("a route from a member to itself is ignored", sheet="routes", row=r["_row"], column="to",
                       value=r["to"])
+
+    check_magnitudes(data)
     return data
+
+
+def _where(sheet, row, column) -> str:
+    return f"sheet '{sheet}'" + (f", row {row}" if row is not None else "") + f", column '{column}'"
+
+
+def check_magnitudes(data: InputData) -> None:
+    """Numbers the solver cannot handle well (SPEC is silent; issue 6).
+
+    - |value| >= TOO_LARGE in any number column: an error at that cell (a typo or wrong units; HiGHS reads
+      1e20 as infinity, so such a value would silently change the model);
+    - the nonzero numeric inputs (number columns of every table, and the money settings) spanning more than
+      SPAN_WARN: one warning located at the largest value, naming the smallest, so the analyst can rescale.
+    Values equal to a column's default are not counted (they were most likely left blank).
+    """
+    P = data.problems
+    cells = []  # (abs, value, sheet, row, column)
+    for name in SPAN_SETTINGS:
+        v = data.settings.get(name)
+        if _isnum(v) and v != 0 and math.isfinite(v) and v != SETTING_BY_NAME[name].default:
+            cells.append((abs(v), v, "settings", data.settings_rows.get(name), "value"))
+    for s in SHEETS:
+        if s.kind != "table":
+            continue
+        df = data.tables[s.name]
+        if not len(df):
+            continue
+        rows = df["_row"].tolist()
+        for c in s.columns:
+            if c.type != FLOAT:
+                continue
+            for v, r in zip(df[c.name].tolist(), rows):
+                if _isnum(v) and v != 0 and math.isfinite(v) and v != c.default:
+                    cells.append((abs(v), v, s.name, r, c.name))
+    big = [x for x in cells if x[0] >= TOO_LARGE]
+    for a, v, sheet, row, col in big:
+        P.error(f"too large: no quantity, price or cost is {TOO_LARGE:.0e} or more, and the solver reads 1e20 as "
+                "infinite; check the units (leave the cell blank where blank means no limit)", sheet=sheet, row=row,
+                column=col, value=v)
+    cells = [x for x in cells if x[0] < TOO_LARGE]
+    if len(cells) < 2:
+        return
+    lo = min(cells, key=lambda x: x[0])
+    hi = max(cells, key=lambda x: x[0])
+    if hi[0] > SPAN_WARN * lo[0]:
+        P.warning(f"numeric inputs span {hi[0] / lo[0]:.1e} (more than {SPAN_WARN:.0e}): from {lo[1]:g} in "
+                  f"{_where(*lo[2:])} to {hi[1]:g} here; the solver may become numerically unreliable (check the "
+                  "units of these columns, or write negligible values as 0)", sheet=hi[2], row=hi[3], column=hi[4],
+                  value=hi[1])
