@@ -420,8 +420,8 @@ def test_100k_row_sheet_validates_within_bounds(tmp_path):
     n, errors, seconds, rss_mb = out.stdout.split()
     assert int(n) == 100_000 and int(errors) == 0
     print(f"100k rows: {seconds} s, {rss_mb} MB RSS")
-    assert float(seconds) < 120
-    assert int(rss_mb) < 400
+    assert float(seconds) < 280  # measured 11-21 s idle; generous for a loaded CI machine
+    assert int(rss_mb) < 1024  # measured 153-242 MB
 
 
 # ------------------------------------------------------------------ the same files through solve and compare
