@@ -157,20 +157,10 @@ def apply_cells(data, cells: dict) -> None:
 
 
 def load_input(path: str, overrides: dict | None = None):
-    """Read, apply settings and cell overrides, validate; raise InputError listing every problem."""
-    from .reader import apply_overrides, read_workbook
-    from .validate import validate
+    """Read, apply settings and cell overrides, validate (see :func:`planner.reader.load`)."""
+    from .reader import load
 
-    settings, cells = split_overrides(overrides)
-    data = read_workbook(path)
-    if settings:
-        apply_overrides(data, settings)
-    if cells:
-        apply_cells(data, cells)
-    validate(data)
-    if data.problems.errors:
-        raise InputError(data.problems.items)
-    return data
+    return load(path, overrides)
 
 
 def check_override_keys(path: str, keys) -> list[str]:

@@ -192,11 +192,7 @@ def solve(paths, out, time_limit, mip_gap, sets, scenario, force, jobs, executor
                        "'interrupted' have no results", err=True)
             sys.exit(INTERRUPTED)
         sys.exit(1 if any(oc.exit_code for oc in outcomes) else 0)
-    from .batch import load_input, split_overrides
-
-    # --set sheet.key.column=VALUE changes one input cell in memory (settings keys go the usual way)
-    data = load_input(paths[0], overrides) if split_overrides(overrides)[1] else None
-    outcomes = [solve_file(paths[0], out=out, overrides=overrides, scenario=scenario, force=force, data=data)]
+    outcomes = [solve_file(paths[0], out=out, overrides=overrides, scenario=scenario, force=force)]
     print_summary(outcomes)
     failed = [oc for oc in outcomes if oc.exit_code]
     for oc in outcomes:

@@ -541,12 +541,20 @@ def _read_table(ws, s: Sheet, settings: dict, probs: ProblemList) -> pd.DataFram
 
 
 def load(path, overrides: dict | None = None) -> InputData:
-    """Read and validate; raise InputError listing every problem if there is any error."""
+    """Read, apply overrides, validate; raise InputError listing every problem if there is any error.
+
+    ``overrides``: settings keys (``--set KEY=V``) and input cells (``--set sheet.key.column=V``,
+    see :func:`planner.batch.apply_cells`), applied in memory; the file is never modified.
+    """
+    from .batch import apply_cells, split_overrides
     from .validate import validate
 
     data = read_workbook(path)
-    if overrides:
-        apply_overrides(data, overrides)
+    settings, cells = split_overrides(overrides)
+    if settings:
+        apply_overrides(data, settings)
+    if cells:
+        apply_cells(data, cells)
     validate(data)
     if data.problems.errors:
         raise InputError(data.problems.items)
