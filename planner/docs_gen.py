@@ -14,7 +14,7 @@ from pathlib import Path
 from .schema import SETTINGS, SHEETS, Column
 from .template import default_text, ref_text, type_text
 
-DOCS_PATH = Path(__file__).resolve().parent.parent / "docs" / "workbook-format.md"
+DOCS_PATH = Path("docs") / "workbook-format.md"  # relative to the repository root, where it is run
 
 INTRO = """\
 # Input workbook format
