@@ -45,6 +45,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 DOCS = ROOT / "docs" / "performance.md"
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT))  # measure this checkout's planner, not an installed copy
 
 MiB = 1024.0  # ru_maxrss is in KiB on Linux
 

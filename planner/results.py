@@ -56,24 +56,24 @@ def extract(ctx: Ctx, res: SolveResult) -> dict[str, pd.DataFrame]:
                                 columns=["member", "scenario", "category", "cost_musd"])
 
     # ---- investments
-    first_cost = defaultdict(lambda: defaultdict(float))  # id(var) -> category -> MUSD per unit
+    first_cost = defaultdict(lambda: defaultdict(float))  # variable handle -> category -> MUSD per unit
     for s_, m_, cat_, coef_, var_ in ctx.costs:
         if s_ is None:
-            first_cost[id(var_)][cat_] += coef_
+            first_cost[var_][cat_] += coef_
     rows = []
     for (p, y), v in ctx.B.items():
         b = res.value(v)
         if b > TOL:
             proc = ctx.procs[p]
             lead = int(proc["lead_time_years"])
-            cap_cost = first_cost[id(v)]["capex"]
+            cap_cost = first_cost[v]["capex"]
             rows.append(("process modules", p, proc["member"], proc["output"], y, y + lead, b, "modules",
                          b * float(proc["module_tpa"]), b * cap_cost))
     for (m, c, y), v in ctx.K.items():
         k = res.value(v)
         if k > TOL:
             sp = next(x for x in d.stockpiles if x["member"] == m and x["commodity"] == c)
-            cap_cost = sum(first_cost[id(v)].values())
+            cap_cost = sum(first_cost[v].values())
             rows.append(("stockpile capacity", f"{m}/{c}", m, c, y, y + int(sp["lead_time_years"]), k, "t", k,
                          k * cap_cost))
     for o, v in ctx.Z.items():
@@ -82,7 +82,7 @@ def extract(ctx: Ctx, res: SolveResult) -> dict[str, pd.DataFrame]:
             off = next(x for x in d.offtakes if x["offtake"] == o)
             rows.append(("offtake signed", o, off["member"], off["commodity"], max(off["start_year"], d.years[0]),
                          max(off["start_year"], d.years[0]), 1, "contract", float(off["max_tpa"]),
-                         sum(first_cost[id(v)].values())))
+                         sum(first_cost[v].values())))
     out["investments"] = pd.DataFrame(rows, columns=["kind", "item", "member", "commodity", "build_year",
                                                      "online_year", "quantity", "unit", "capacity_added_t",
                                                      "cost_musd"])

@@ -12,27 +12,30 @@ A demand that no term can meet is recorded as a structural infeasibility.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from .context import Ctx, Slack
 
 
 def add(ctx: Ctx) -> None:
     d = ctx.d
     keys = set(ctx.balance)
+    sidx = {s: i for i, s in enumerate(d.scen)}
     for (m, c), dem in d.demand.items():
-        for si, s in enumerate(d.scen):
-            for ti, t in enumerate(d.years):
-                if dem[si, ti] > 0:
-                    keys.add((m, c, t, s))
+        for si, ti in zip(*np.nonzero(dem > 0)):
+            keys.add((m, c, d.years[ti], d.scen[si]))
     rows = {}
-    for k in sorted(keys, key=lambda k: (k[0], k[1], k[2], d.scen.index(k[3]))):
+    bal = ctx.balance
+    for k in sorted(keys, key=lambda k: (k[0], k[1], k[2], sidx[k[3]])):
         m, c, t, s = k
-        dem = d.demand[(m, c)][d.scen.index(s), d.tix(t)] if (m, c) in d.demand else 0.0
-        terms = ctx.balance.get(k, [])
-        if not terms and not ctx.elastic:
-            if dem > 0:
+        dem = d.demand[(m, c)][sidx[s], d.tix(t)] if (m, c) in d.demand else 0.0
+        terms = bal.get(k)
+        if not terms:
+            if dem > 0 and not ctx.elastic:
                 ctx.structural.append((Slack("demand", "t", m, c, t, s, "no source can supply it"), dem))
-            continue
-        rows[k] = (list(terms), "==", dem)
+            if dem <= 0 or not ctx.elastic:
+                continue
+        rows[k] = (list(terms or ()) if ctx.elastic else terms, "==", dem)
     if ctx.elastic:
         info_u = {k: Slack("demand (unmet)", "t", k[0], k[1], k[2], k[3]) for k in rows}
         info_s = {k: Slack("surplus that cannot be used, stored, exported or disposed of", "t", k[0], k[1], k[2], k[3])

@@ -15,6 +15,7 @@ family and row kind (``add_rows``), never as dense products filtered by rules.
 """
 from __future__ import annotations
 
+from array import array
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -24,6 +25,20 @@ from pyomo.core.expr.numeric_expr import LinearExpression
 from .prepare import ModelData
 
 MUSD = 1e-6  # USD -> MUSD
+_INF = float("inf")
+_DOMAINS = (  # Pyomo domain -> (lower, upper, integer) of a column in the direct hand-off
+    (pyo.NonNegativeReals, (0.0, _INF, False)),
+    (pyo.Reals, (-_INF, _INF, False)),
+    (pyo.NonNegativeIntegers, (0.0, _INF, True)),
+    (pyo.Binary, (0.0, 1.0, True)),
+)
+
+
+def _domain(domain) -> tuple:
+    for dom, spec in _DOMAINS:  # Pyomo's global sets are not hashable: compare by identity
+        if domain is dom:
+            return spec
+    raise ValueError(f"domain {domain} is not supported by the direct hand-off")
 ELASTIC_PENALTY = 1e3  # MUSD per tonne (or per MUSD) of relaxed target in the elastic re-solve
 
 
@@ -61,11 +76,15 @@ class Ctx:
     structural: list = field(default_factory=list)     # infeasibilities found before solving (Slack, amount)
     direct: bool = True                                # hand rows straight to HiGHS (else via Pyomo's compiler)
     ncols: int = 0
-    colmap: dict = field(default_factory=dict)         # id(VarData) -> column
-    col_blocks: list = field(default_factory=list)     # (name, [VarData], first column, special)
-    tri_r: list = field(default_factory=list)          # coefficient triplets of the direct hand-off
-    tri_c: list = field(default_factory=list)
-    tri_v: list = field(default_factory=list)
+    colmap: dict = field(default_factory=dict)         # Pyomo hand-off: id(VarData) -> column
+    col_blocks: list = field(default_factory=list)     # (name, [VarData] or None, first column, special)
+    col_lo: dict = field(default_factory=dict)         # direct: column -> lower bound, where not 0
+    col_hi: dict = field(default_factory=dict)         # direct: column -> upper bound (with col_lo)
+    col_int: set = field(default_factory=set)          # direct: integer columns
+    col_fixed: dict = field(default_factory=dict)      # direct: column -> fixed value
+    tri_c: array = field(default_factory=lambda: array("q"))   # direct hand-off: the matrix row by row,
+    tri_v: array = field(default_factory=lambda: array("d"))   # columns and coefficients of each row's terms
+    row_nnz: array = field(default_factory=lambda: array("q"))  # and each row's number of terms
     row_lo: list = field(default_factory=list)
     row_hi: list = field(default_factory=list)
     row_names: list = field(default_factory=list)      # (component name, first row, count)
@@ -73,12 +92,35 @@ class Ctx:
 
     # ---------------------------------------------------------------- components
     def var(self, name: str, index: list, domain=pyo.NonNegativeReals, bounds=None, special: bool = False) -> dict:
-        """A Pyomo Var over 0..n-1 and a dict key -> VarData (sparse keys, no Pyomo tuple sets).
+        """Variables over the sparse keys ``index``: a dict key -> handle.
+
+        Direct hand-off (default): the handle is the column number (an ``int``); bounds and
+        integrality go into per-column lists, no Pyomo object is made.  Pyomo hand-off: a Pyomo
+        Var over 0..n-1 and the handle is its VarData.  Either way the families use the handles
+        only through ``add_rows``, ``cost``, ``set_domain`` and ``fix``.
 
         ``bounds``: None or a function key -> (lb, ub).  ``special``: the block's columns need
         per-variable bounds, domains or fixing at hand-off (else they are read in bulk).
         """
         n = len(index)
+        start = self.ncols
+        self.ncols += n
+        special = special or bounds is not None or domain is not pyo.NonNegativeReals
+        if self.direct:
+            cols = range(start, start + n)
+            lb0, ub0, integer = _domain(domain)
+            if bounds is not None:  # as Pyomo: the explicit bounds within the domain's
+                for j, k in zip(cols, index):
+                    lb, ub = bounds(k)
+                    self.col_lo[j] = lb0 if lb is None else max(lb0, lb)
+                    self.col_hi[j] = ub0 if ub is None else min(ub0, ub)
+            elif lb0 != 0.0 or ub0 != _INF:
+                self.col_lo.update(dict.fromkeys(cols, lb0))
+                self.col_hi.update(dict.fromkeys(cols, ub0))
+            if integer:
+                self.col_int.update(cols)
+            self.col_blocks.append((name, None, start, special))
+            return dict(zip(index, cols))
         if bounds is not None:
             keys = list(index)
             comp = pyo.Var(range(n), domain=domain, bounds=lambda _m, i: bounds(keys[i]), dense=True)
@@ -86,12 +128,26 @@ class Ctx:
             comp = pyo.Var(range(n), domain=domain, dense=True)
         setattr(self.m, name, comp)
         datas = list(comp.values())
-        start = self.ncols
-        self.ncols += n
         self.colmap.update(zip(map(id, datas), range(start, start + n)))
-        special = special or bounds is not None or domain is not pyo.NonNegativeReals
         self.col_blocks.append((name, datas, start, special))
         return dict(zip(index, datas))
+
+    def set_domain(self, v, domain) -> None:
+        """Change the domain of one variable made without explicit bounds (e.g. integer modules)."""
+        if self.direct:
+            lb, ub, integer = _domain(domain)
+            if v in self.col_lo or lb != 0.0 or ub != _INF:
+                self.col_lo[v], self.col_hi[v] = lb, ub
+            (self.col_int.add if integer else self.col_int.discard)(v)
+        else:
+            v.domain = domain
+
+    def fix(self, v, value: float) -> None:
+        """Fix one variable at ``value`` (stress tests, shadow prices of a MIP)."""
+        if self.direct:
+            self.col_fixed[v] = float(value)
+        else:
+            v.fix(value)
 
     def add_rows(self, name: str, rows: dict) -> dict:
         """rows: key -> (terms, sense, rhs), sense in '<=', '>=', '=='; returns key -> row handle.
@@ -102,17 +158,16 @@ class Ctx:
         """
         keys = [k for k, (terms, _, _) in rows.items() if terms]
         if self.direct:
-            R, C, V, lo, hi = self.tri_r, self.tri_c, self.tri_v, self.row_lo, self.row_hi
-            colmap = self.colmap
+            C, V, N, lo, hi = self.tri_c, self.tri_v, self.row_nnz, self.row_lo, self.row_hi
             out = {}
             r = len(lo)
             inf = float("inf")
             for k in keys:
                 terms, sense, rhs = rows[k]
-                for coef, v in terms:
-                    R.append(r)
-                    C.append(colmap[id(v)])
-                    V.append(coef)
+                cs, vs = zip(*terms)
+                V.extend(cs)
+                C.extend(vs)
+                N.append(len(cs))
                 lo.append(-inf if sense == "<=" else rhs)
                 hi.append(inf if sense == ">=" else rhs)
                 out[k] = r
@@ -141,6 +196,16 @@ class Ctx:
             self.m.objective = pyo.Objective(expr=lin(terms), sense=pyo.minimize)
 
     # ---------------------------------------------------------------- registers
+    def balance_grid(self, m, c) -> list:
+        """``grid[ti][si]`` is the term list of ``balance[(m, c, t, s)]`` (cached per (m, c)): families
+        that add many terms reach the lists without building a key tuple per term."""
+        cache = self.__dict__.setdefault("_grids", {})
+        g = cache.get((m, c))
+        if g is None:
+            bal, scen = self.balance, self.d.scen
+            g = cache[(m, c)] = [[bal[(m, c, t, s)] for s in scen] for t in self.d.years]
+        return g
+
     def cost(self, s, member, category, coef, var):
         if coef != 0.0:
             self.costs.append((s, member, category, coef, var))

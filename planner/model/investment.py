@@ -52,7 +52,7 @@ def add(ctx: Ctx) -> None:
                 integer.append((name, y))
     B = ctx.var("build", index, special=True)
     for k in integer:
-        B[k].domain = pyo.NonNegativeIntegers
+        ctx.set_domain(B[k], pyo.NonNegativeIntegers)
     ctx.B = B
     for name, y in index:
         p = ctx.procs[name]
@@ -71,4 +71,4 @@ def add(ctx: Ctx) -> None:
     ctx.add_rows("max_modules", maxrows)
     if ctx.fixed is not None:
         for k in index:
-            B[k].fix(float(ctx.fixed.get(("build",) + k, 0.0)))
+            ctx.fix(B[k], float(ctx.fixed.get(("build",) + k, 0.0)))

@@ -39,32 +39,36 @@ def add(ctx: Ctx) -> None:
         key = (x["supplier"], x["commodity"])
         if key not in d.sprice:
             continue
-        av = d.avail(*key)
+        av = d.avail(*key).tolist()
         for si, s in enumerate(d.scen):
             for ti, t in enumerate(d.years):
-                if av[si, ti] <= 0:
+                a = av[si][ti]
+                if a <= 0:
                     continue
-                for m in d.members:
-                    idx.append((m, x["supplier"], x["commodity"], t, s))
-                info.append((x, si, ti, av[si, ti]))
+                idx += [(m, key[0], key[1], t, s) for m in d.members]
+                info.append((x, si, ti, a))
     I = ctx.var("imports", idx)
     ctx.I = I
+    cols = iter(I.values())  # in the order of idx: supplier, scenario, year, member
+    costs, tariff_terms, concern_in = ctx.costs, ctx.tariff_terms, ctx.concern_in
     for x, si, ti, a in info:
         s, t, c, name = d.scen[si], d.years[ti], x["commodity"], x["supplier"]
-        price = d.sprice[(name, c)][si, ti]
+        price = d.delta[ti] * d.sprice[(name, c)][si, ti] * MUSD
         tar = d.tariff[(name, c)][si, ti]
+        coc = x["country_of_concern"]
         terms = []
         for m in d.members:
-            v = I[m, name, c, t, s]
+            v = next(cols)
             terms.append((1.0, v))
-            ctx.balance[(m, c, t, s)].append((1.0, v))
-            ctx.cost(s, m, "imports", d.delta[ti] * price * MUSD, v)
+            ctx.balance_grid(m, c)[ti][si].append((1.0, v))
+            if price != 0.0:
+                costs.append((s, m, "imports", price, v))  # as ctx.cost, inlined
             if tar != 0.0:
-                ctx.tariff_terms.append((m, t, s, tar, v))
+                tariff_terms.append((m, t, s, tar, v))
                 if market:
                     ctx.cost(s, m, "tariffs", d.delta[ti] * tar * MUSD, v)
-            if x["country_of_concern"]:
-                ctx.concern_in[(m, c, t, s)].append((1.0, v))
+            if coc:
+                concern_in[(m, c, t, s)].append((1.0, v))
         cap = _nn(x["max_tpa"])
         if cap is not None:
             caprows[(name, c, t, s)] = (terms, "<=", float(cap) * a)
@@ -83,38 +87,43 @@ def add(ctx: Ctx) -> None:
     V = ctx.var("disposal", vi)
     ctx.X, ctx.V = X, V
     xrows = defaultdict(lambda: ([], "<=", 0.0))
-    for (m, c, t, s) in xi:
-        ti, si = d.tix(t), d.scen.index(s)
+    costs = ctx.costs
+    sidx = {s: i for i, s in enumerate(d.scen)}
+    for (m, c, t, s), v in X.items():
+        ti, si = d.tix(t), sidx[s]
         f = float(d.commodities[c]["export_price_factor"])
-        ctx.balance[(m, c, t, s)].append((-1.0, X[m, c, t, s]))
-        ctx.cost(s, m, "export_revenue", -d.delta[ti] * d.price[c][si, ti] * f * MUSD, X[m, c, t, s])
-        xrows[(c, t, s)][0].append((1.0, X[m, c, t, s]))
+        ctx.balance_grid(m, c)[ti][si].append((-1.0, v))
+        ctx.cost(s, m, "export_revenue", -d.delta[ti] * d.price[c][si, ti] * f * MUSD, v)
+        xrows[(c, t, s)][0].append((1.0, v))
     for key, (terms, _, _) in xrows.items():
         terms.extend((-y, q) for y, q in ctx.output[key])
     ctx.add_rows("export_limit", dict(xrows))
-    for (m, c, t, s) in vi:
+    for (m, c, t, s), v in V.items():
         ti = d.tix(t)
-        ctx.balance[(m, c, t, s)].append((-1.0, V[m, c, t, s]))
-        ctx.cost(s, m, "disposal", d.delta[ti] * float(d.commodities[c]["disposal_cost_usd_per_t"]) * MUSD,
-                 V[m, c, t, s])
+        ctx.balance_grid(m, c)[ti][sidx[s]].append((-1.0, v))
+        ctx.cost(s, m, "disposal", d.delta[ti] * float(d.commodities[c]["disposal_cost_usd_per_t"]) * MUSD, v)
 
     # shortage
-    hi, ub = [], {}
+    hi, ub = [], []
     for (m, c), dem in d.demand.items():
         pen = d.penalty(c) if c in d.commodities else None
         if pen is None:
             continue
+        dl = dem.tolist()
         for si, s in enumerate(d.scen):
             for ti, t in enumerate(d.years):
-                if dem[si, ti] > 0:
+                if dl[si][ti] > 0:
                     hi.append((m, c, t, s))
-                    ub[(m, c, t, s)] = dem[si, ti]
-    H = ctx.var("shortage", hi, bounds=lambda k: (0.0, ub[k]))
+                    ub.append(dl[si][ti])
+    ubs = dict(zip(hi, ub))
+    H = ctx.var("shortage", hi, bounds=lambda k: (0.0, ubs[k]))
     ctx.H = H
-    for (m, c, t, s) in hi:
+    pens = {c: float(d.penalty(c)) * MUSD for c in {k[1] for k in hi}}
+    for (m, c, t, s), v in H.items():
         ti = d.tix(t)
-        ctx.balance[(m, c, t, s)].append((1.0, H[m, c, t, s]))
-        ctx.cost(s, m, "shortage", d.delta[ti] * float(d.penalty(c)) * MUSD, H[m, c, t, s])
+        ctx.balance_grid(m, c)[ti][sidx[s]].append((1.0, v))
+        if pens[c]:
+            costs.append((s, m, "shortage", d.delta[ti] * pens[c], v))  # as ctx.cost, inlined
 
 
 def present_commodities(ctx: Ctx) -> set:

@@ -20,12 +20,17 @@ def add(ctx: Ctx) -> None:
     routes = [(m, n, c) for (m, n, c) in d.routes if c in present]
     F = ctx.var("flows", [(m, n, c, t, s) for (m, n, c) in routes for t in d.years for s in d.scen])
     ctx.F = F
+    costs = ctx.costs
+    cols = iter(F.values())  # in the order of the index above
     for (m, n, c) in routes:
         cost = d.routes[(m, n, c)] * MUSD
+        out_g, in_g = ctx.balance_grid(m, c), ctx.balance_grid(n, c)
         for ti, t in enumerate(d.years):
-            for s in d.scen:
-                f = F[m, n, c, t, s]
-                ctx.balance[(m, c, t, s)].append((-1.0, f))
-                ctx.balance[(n, c, t, s)].append((1.0, f))
-                if cost:
-                    ctx.cost(s, n, "transport", d.delta[ti] * cost, f)
+            dc = d.delta[ti] * cost
+            out_t, in_t = out_g[ti], in_g[ti]
+            for si, s in enumerate(d.scen):
+                f = next(cols)
+                out_t[si].append((-1.0, f))
+                in_t[si].append((1.0, f))
+                if dc:
+                    costs.append((s, n, "transport", dc, f))  # as ctx.cost, inlined (the largest block)
