@@ -140,7 +140,7 @@ def print_summary(outcomes) -> None:
         t.add_row("expected shortage (t)", f"{h.get('expected_shortage_t', 0):,.1f}")
         con.print(t)
         if oc.out:
-            con.print(f"results: {oc.out}")
+            con.print(f"results: {oc.out}", soft_wrap=True, markup=False, highlight=False)  # one line: copyable
 
 
 @main.command()

@@ -28,7 +28,8 @@ TOL = 1e-7
 
 
 def _vals(res: SolveResult, comp) -> dict:
-    return {k: res.value(v) for k, v in comp.items()}
+    val = res.value_of()
+    return {k: val(v) for k, v in comp.items()}
 
 
 def _tidy(x: float) -> float:
@@ -39,6 +40,7 @@ def extract(ctx: Ctx, res: SolveResult) -> dict[str, pd.DataFrame]:
     d = ctx.d
     out = {}
     sidx = {s: i for i, s in enumerate(d.scen)}
+    xval = res.value_of()
 
     def scale(s, t):  # dual (MUSD per unit, expected & discounted) -> USD per unit in scenario s, year t
         w = d.prob[sidx[s]] * d.delta[d.tix(t)]
@@ -47,7 +49,7 @@ def extract(ctx: Ctx, res: SolveResult) -> dict[str, pd.DataFrame]:
     # ---- costs (member x scenario x category), first stage in every scenario
     acc = defaultdict(float)
     for s, m, cat, coef, v in ctx.costs:
-        val = coef * res.value(v)
+        val = coef * xval(v)
         if val == 0.0:
             continue
         for sc in (d.scen if s is None else [s]):
@@ -62,7 +64,7 @@ def extract(ctx: Ctx, res: SolveResult) -> dict[str, pd.DataFrame]:
             first_cost[var_][cat_] += coef_
     rows = []
     for (p, y), v in ctx.B.items():
-        b = res.value(v)
+        b = xval(v)
         if b > TOL:
             proc = ctx.procs[p]
             lead = int(proc["lead_time_years"])
@@ -70,14 +72,14 @@ def extract(ctx: Ctx, res: SolveResult) -> dict[str, pd.DataFrame]:
             rows.append(("process modules", p, proc["member"], proc["output"], y, y + lead, b, "modules",
                          b * float(proc["module_tpa"]), b * cap_cost))
     for (m, c, y), v in ctx.K.items():
-        k = res.value(v)
+        k = xval(v)
         if k > TOL:
             sp = next(x for x in d.stockpiles if x["member"] == m and x["commodity"] == c)
             cap_cost = sum(first_cost[v].values())
             rows.append(("stockpile capacity", f"{m}/{c}", m, c, y, y + int(sp["lead_time_years"]), k, "t", k,
                          k * cap_cost))
     for o, v in ctx.Z.items():
-        z = res.value(v)
+        z = xval(v)
         if z > 0.5:
             off = next(x for x in d.offtakes if x["offtake"] == o)
             rows.append(("offtake signed", o, off["member"], off["commodity"], max(off["start_year"], d.years[0]),
@@ -92,7 +94,7 @@ def extract(ctx: Ctx, res: SolveResult) -> dict[str, pd.DataFrame]:
     rows = []
     for (p, t), (ex, mods) in sorted(ctx.cap.items()):
         proc = ctx.procs[p]
-        new = sum(mt * res.value(b) for mt, b in mods)
+        new = sum(mt * xval(b) for mt, b in mods)
         for s in d.scen:
             q = qv.get((p, t, s), 0.0)
             capt = ex + new
@@ -108,7 +110,7 @@ def extract(ctx: Ctx, res: SolveResult) -> dict[str, pd.DataFrame]:
     rows = []
     for o in d.offtakes:
         name = o["offtake"]
-        signed = res.value(ctx.Z[name]) > 0.5 if name in ctx.Z else False
+        signed = xval(ctx.Z[name]) > 0.5 if name in ctx.Z else False
         for ti in d.year_range(o["start_year"], o["end_year"]):
             t = d.years[ti]
             for si, s in enumerate(d.scen):
@@ -130,7 +132,7 @@ def extract(ctx: Ctx, res: SolveResult) -> dict[str, pd.DataFrame]:
                 v for (mm, cc, y), v in kv.items() if mm == m and cc == c and y + lead <= t < y + lead + life)
             for s in d.scen:
                 k = (m, c, t, s)
-                L, U, W = res.value(ctx.L[k]), res.value(ctx.U[k]), res.value(ctx.W[k])
+                L, U, W = xval(ctx.L[k]), xval(ctx.U[k]), xval(ctx.W[k])
                 rows.append((m, c, t, s, _tidy(cap), _tidy(L), _tidy(U), _tidy(W),
                              _tidy(d.delta[ti] * float(sp["holding_cost_usd_per_t_yr"] or 0) * L * MUSD)))
     out["stockpiles"] = pd.DataFrame(rows, columns=["member", "commodity", "year", "scenario", "capacity_t",
@@ -141,7 +143,7 @@ def extract(ctx: Ctx, res: SolveResult) -> dict[str, pd.DataFrame]:
     concern = {(x["supplier"], x["commodity"]) for x in d.suppliers if x["country_of_concern"]}
     suppliers = sorted({x for (_m, x, _c, _t, _s) in ctx.I})
     for (m, x, c, t, s), v in ctx.I.items():
-        val = res.value(v)
+        val = xval(v)
         if val:
             terms[(m, c, t, s)]["imports_concern_t" if (x, c) in concern else "imports_other_t"] += val
             terms[(m, c, t, s)][f"imports_from_{x}_t"] += val
@@ -161,14 +163,14 @@ def extract(ctx: Ctx, res: SolveResult) -> dict[str, pd.DataFrame]:
             terms[(offs[o]["member"], offs[o]["commodity"], t, s)][
                 "offtake_concern_t" if offs[o]["country_of_concern"] else "offtake_t"] += val
     for (m, n, c, t, s), v in ctx.F.items():
-        val = res.value(v)
+        val = xval(v)
         if val:
             terms[(m, c, t, s)]["trade_out_t"] += val
             terms[(n, c, t, s)]["trade_in_t"] += val
     for name, comp in (("stock_draw_t", ctx.W), ("stock_fill_t", ctx.U), ("shortage_t", ctx.H),
                        ("exports_t", ctx.X), ("disposal_t", ctx.V)):
         for k, v in comp.items():
-            val = res.value(v)
+            val = xval(v)
             if val:
                 terms[k][name] += val
     keys = set(terms) | {(m, c, t, s) for (m, c) in d.demand for t in d.years for s in d.scen}
@@ -178,21 +180,24 @@ def extract(ctx: Ctx, res: SolveResult) -> dict[str, pd.DataFrame]:
     # so Σ_m imports_from_<x>_t over a commodity-year-scenario is the volume checked against x's max_tpa
     cols += [f"imports_from_{x}_t" for x in suppliers]
     rows = []
+    empty = {}
     for k in sorted(keys, key=lambda k: (k[0], k[1], k[2], sidx[k[3]])):
         m, c, t, s = k
         dem = float(d.demand[(m, c)][sidx[s], d.tix(t)]) if (m, c) in d.demand else 0.0
-        tv = terms.get(k, {})
-        vals = [_tidy(tv.get(col, 0.0)) for col in cols]
-        if dem == 0 and not any(vals):
-            continue
-        rows.append((m, c, t, s, dem, *vals))
+        tv = terms.get(k, empty)
+        rows.append((m, c, t, s, dem, *[tv.get(col, 0.0) for col in cols]))
     sup = pd.DataFrame(rows, columns=["member", "commodity", "year", "scenario", "demand_t"] + cols)
+    if len(sup):
+        a = sup[cols].to_numpy(dtype=float, copy=True)
+        a[np.abs(a) < TOL] = 0.0  # as _tidy, for the whole block
+        sup[cols] = a
+        sup = sup[(sup["demand_t"] != 0) | (a != 0).any(axis=1)].reset_index(drop=True)
     out["supply"] = sup
 
     # ---- trade
     rows = []
     for (m, n, c, t, s), v in ctx.F.items():
-        val = res.value(v)
+        val = xval(v)
         if val > TOL:
             rows.append((m, n, c, t, s, val, d.delta[d.tix(t)] * d.routes[(m, n, c)] * val * MUSD))
     out["trade"] = pd.DataFrame(rows, columns=["from", "to", "commodity", "year", "scenario", "flow_t", "cost_musd"])
@@ -200,8 +205,8 @@ def extract(ctx: Ctx, res: SolveResult) -> dict[str, pd.DataFrame]:
     # ---- security
     rows = []
     for key, meta, con in ctx.security_rows:
-        lhs = sum(a * res.value(v) for a, v in meta["lhs"])
-        cons = meta["demand"] + sum(a * res.value(v) for a, v in meta["use"])
+        lhs = sum(a * xval(v) for a, v in meta["lhs"])
+        cons = meta["demand"] + sum(a * xval(v) for a, v in meta["use"])
         kind = meta["kind"]
         # a share or cover of nothing is undefined: blank, not 0 (a 0 would read as a missed minimum)
         if kind == "min_stock_days":
@@ -227,12 +232,12 @@ def extract(ctx: Ctx, res: SolveResult) -> dict[str, pd.DataFrame]:
     sup_s = defaultdict(float)          # (s) discounted support MUSD
     recv = defaultdict(float)           # (m, s) support received by producers at m
     for t, s, m, coef, v in ctx.support_terms:
-        val = d.delta[d.tix(t)] * coef * res.value(v) * MUSD
+        val = d.delta[d.tix(t)] * coef * xval(v) * MUSD
         sup_s[s] += val
         recv[(m, s)] += val
     tar = defaultdict(float)
     for m, t, s, coef, v in ctx.tariff_terms:
-        tar[(m, s)] += d.delta[d.tix(t)] * coef * res.value(v) * MUSD
+        tar[(m, s)] += d.delta[d.tix(t)] * coef * xval(v) * MUSD
     rows = []
     for m in d.members:
         for s in d.scen:

@@ -13,10 +13,12 @@ Status handling (SPEC §5, issue 3):
 from __future__ import annotations
 
 import datetime as _dt
+import gc
 import logging
 import os
 import platform
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -98,8 +100,9 @@ def solve_model(d: ModelData, fixed: dict | None = None, elastic: bool = False, 
     st = d.settings
     if ctx.structural and not elastic:
         return ctx, SolveResult(status="infeasible", has_solution=False, message="structural"), times
-    res = solve_ctx(ctx, time_limit=float(st["time_limit_s"]), mip_gap=float(st["mip_gap"]),
-                threads=int(st["threads"] or 0))
+    with gc_frozen():
+        res = solve_ctx(ctx, time_limit=float(st["time_limit_s"]), mip_gap=float(st["mip_gap"]),
+                        threads=int(st["threads"] or 0))
     times["handoff"] = res.times.get("handoff_compile", 0) + res.times.get("handoff_pass", 0)
     times["highs"] = res.times.get("highs", 0)
     times["highs_fixed_lp"] = res.times.get("highs_fixed_lp", 0)
@@ -181,6 +184,25 @@ def solve_file(path: str, out: str | None = None, overrides: dict | None = None,
         oc.message = f"{path}: stopped at the {res.status.replace('_', ' ')} with a solution {100 * res.gap:.3g}% " \
                      f"from optimal (results are marked with this status and gap)"
         log.warning("warning: %s", oc.message)
+    with gc_frozen():
+        _results(path, out, scenario, force, many, write, inp, d, ctx, res, oc, times)
+    return oc
+
+
+@contextmanager
+def gc_frozen():
+    """Python's cyclic garbage collector leaves the objects that exist now alone (``gc.freeze``)
+    until the block ends: the model's millions of tuples are not garbage, and walking them again
+    at every collection cost seconds per phase at the larger sizes (docs/performance.md)."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def _results(path, out, scenario, force, many, write, inp, d, ctx, res, oc, times) -> None:
+    """Tables, headline figures and (with ``write``) the results workbook of a solved model."""
     t = time.perf_counter()
     tables = extract(ctx, res)
     oc.headline = headline(ctx, res, tables)
@@ -198,7 +220,6 @@ def solve_file(path: str, out: str | None = None, overrides: dict | None = None,
         times["write"] = time.perf_counter() - t
         # the summary's own write time is known only now: note it in the log
         log.info("write %s: %.2f s", oc.out, times["write"])
-    return oc
 
 
 def infeasibility_message(path: str, relaxed: pd.DataFrame) -> str:
