@@ -21,6 +21,7 @@ Registers: ``concern_in[(m,c,t,s)]`` (imports from countries of concern),
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import islice
 
 import numpy as np
 
@@ -51,24 +52,29 @@ def add(ctx: Ctx) -> None:
     ctx.I = I
     cols = iter(I.values())  # in the order of idx: supplier, scenario, year, member
     costs, tariff_terms, concern_in = ctx.costs, ctx.tariff_terms, ctx.concern_in
+    members = d.members
+    grids = {}
     for x, si, ti, a in info:
         s, t, c, name = d.scen[si], d.years[ti], x["commodity"], x["supplier"]
         price = d.delta[ti] * d.sprice[(name, c)][si, ti] * MUSD
         tar = d.tariff[(name, c)][si, ti]
-        coc = x["country_of_concern"]
-        terms = []
-        for m in d.members:
-            v = next(cols)
-            terms.append((1.0, v))
-            ctx.balance_grid(m, c)[ti][si].append((1.0, v))
-            if price != 0.0:
-                costs.append((s, m, "imports", price, v))  # as ctx.cost, inlined
-            if tar != 0.0:
-                tariff_terms.append((m, t, s, tar, v))
-                if market:
+        g = grids.get(c)
+        if g is None:
+            g = grids[c] = [ctx.balance_grid(m, c) for m in members]
+        vs = list(islice(cols, len(members)))
+        terms = [(1.0, v) for v in vs]
+        for gm, term in zip(g, terms):
+            gm[ti][si].append(term)
+        if price != 0.0:
+            costs += [(s, m, "imports", price, v) for m, v in zip(members, vs)]  # as ctx.cost, inlined
+        if tar != 0.0:
+            tariff_terms += [(m, t, s, tar, v) for m, v in zip(members, vs)]
+            if market:
+                for m, v in zip(members, vs):
                     ctx.cost(s, m, "tariffs", d.delta[ti] * tar * MUSD, v)
-            if coc:
-                concern_in[(m, c, t, s)].append((1.0, v))
+        if x["country_of_concern"]:
+            for m, term in zip(members, terms):
+                concern_in[(m, c, t, s)].append(term)
         cap = _nn(x["max_tpa"])
         if cap is not None:
             caprows[(name, c, t, s)] = (terms, "<=", float(cap) * a)
@@ -89,19 +95,35 @@ def add(ctx: Ctx) -> None:
     xrows = defaultdict(lambda: ([], "<=", 0.0))
     costs = ctx.costs
     sidx = {s: i for i, s in enumerate(d.scen)}
-    for (m, c, t, s), v in X.items():
-        ti, si = d.tix(t), sidx[s]
-        f = float(d.commodities[c]["export_price_factor"])
-        ctx.balance_grid(m, c)[ti][si].append((-1.0, v))
-        ctx.cost(s, m, "export_revenue", -d.delta[ti] * d.price[c][si, ti] * f * MUSD, v)
-        xrows[(c, t, s)][0].append((1.0, v))
+    y0, delta = d.years[0], d.delta
+    xf = {c: -float(d.commodities[c]["export_price_factor"]) * MUSD for c in {k[1] for k in xi}}
+    xp = {c: d.price[c].tolist() for c in xf}
+    lm = lc = None
+    for (m, c, t, s), v in X.items():  # grouped by (c, m): look the balance grid up once per group
+        if m is not lm or c is not lc:
+            lm, lc = m, c
+            g = ctx.balance_grid(m, c)
+            pc, fc = xp[c], xf[c]
+            xr = [[xrows[(c, tt, ss)][0] for ss in d.scen] for tt in d.years]
+        ti, si = t - y0, sidx[s]
+        g[ti][si].append((-1.0, v))
+        rev = delta[ti] * pc[si][ti] * fc
+        if rev != 0.0:
+            costs.append((s, m, "export_revenue", rev, v))  # as ctx.cost, inlined
+        xr[ti][si].append((1.0, v))
     for key, (terms, _, _) in xrows.items():
         terms.extend((-y, q) for y, q in ctx.output[key])
     ctx.add_rows("export_limit", dict(xrows))
+    dc = {c: float(d.commodities[c]["disposal_cost_usd_per_t"]) * MUSD for c in {k[1] for k in vi}}
+    lm = lc = None
     for (m, c, t, s), v in V.items():
-        ti = d.tix(t)
-        ctx.balance_grid(m, c)[ti][sidx[s]].append((-1.0, v))
-        ctx.cost(s, m, "disposal", d.delta[ti] * float(d.commodities[c]["disposal_cost_usd_per_t"]) * MUSD, v)
+        if m is not lm or c is not lc:
+            lm, lc = m, c
+            g = ctx.balance_grid(m, c)
+        ti = t - y0
+        g[ti][sidx[s]].append((-1.0, v))
+        if dc[c]:
+            costs.append((s, m, "disposal", delta[ti] * dc[c], v))  # as ctx.cost, inlined
 
     # shortage
     hi, ub = [], []
@@ -119,11 +141,15 @@ def add(ctx: Ctx) -> None:
     H = ctx.var("shortage", hi, bounds=lambda k: (0.0, ubs[k]))
     ctx.H = H
     pens = {c: float(d.penalty(c)) * MUSD for c in {k[1] for k in hi}}
+    lm = lc = None
     for (m, c, t, s), v in H.items():
-        ti = d.tix(t)
-        ctx.balance_grid(m, c)[ti][sidx[s]].append((1.0, v))
+        if m is not lm or c is not lc:
+            lm, lc = m, c
+            g = ctx.balance_grid(m, c)
+        ti = t - y0
+        g[ti][sidx[s]].append((1.0, v))
         if pens[c]:
-            costs.append((s, m, "shortage", d.delta[ti] * pens[c], v))  # as ctx.cost, inlined
+            costs.append((s, m, "shortage", delta[ti] * pens[c], v))  # as ctx.cost, inlined
 
 
 def present_commodities(ctx: Ctx) -> set:
