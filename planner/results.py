@@ -21,7 +21,7 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
-from .model.context import MUSD, Ctx
+from .model.context import MUSD, Ctx, key_of
 from .solver import SolveResult
 
 TOL = 1e-7
@@ -61,21 +61,21 @@ def extract(ctx: Ctx, res: SolveResult) -> dict[str, pd.DataFrame]:
     first_cost = defaultdict(lambda: defaultdict(float))  # variable handle -> category -> MUSD per unit
     for s_, m_, cat_, coef_, var_ in ctx.costs:
         if s_ is None:
-            first_cost[var_][cat_] += coef_
+            first_cost[key_of(var_)][cat_] += coef_
     rows = []
     for (p, y), v in ctx.B.items():
         b = xval(v)
         if b > TOL:
             proc = ctx.procs[p]
             lead = int(proc["lead_time_years"])
-            cap_cost = first_cost[v]["capex"]
+            cap_cost = first_cost[key_of(v)]["capex"]
             rows.append(("process modules", p, proc["member"], proc["output"], y, y + lead, b, "modules",
                          b * float(proc["module_tpa"]), b * cap_cost))
     for (m, c, y), v in ctx.K.items():
         k = xval(v)
         if k > TOL:
             sp = next(x for x in d.stockpiles if x["member"] == m and x["commodity"] == c)
-            cap_cost = sum(first_cost[v].values())
+            cap_cost = sum(first_cost[key_of(v)].values())
             rows.append(("stockpile capacity", f"{m}/{c}", m, c, y, y + int(sp["lead_time_years"]), k, "t", k,
                          k * cap_cost))
     for o, v in ctx.Z.items():
@@ -84,7 +84,7 @@ def extract(ctx: Ctx, res: SolveResult) -> dict[str, pd.DataFrame]:
             off = next(x for x in d.offtakes if x["offtake"] == o)
             rows.append(("offtake signed", o, off["member"], off["commodity"], max(off["start_year"], d.years[0]),
                          max(off["start_year"], d.years[0]), 1, "contract", float(off["max_tpa"]),
-                         sum(first_cost[v].values())))
+                         sum(first_cost[key_of(v)].values())))
     out["investments"] = pd.DataFrame(rows, columns=["kind", "item", "member", "commodity", "build_year",
                                                      "online_year", "quantity", "unit", "capacity_added_t",
                                                      "cost_musd"])

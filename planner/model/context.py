@@ -42,6 +42,12 @@ def _domain(domain) -> tuple:
 ELASTIC_PENALTY = 1e3  # MUSD per tonne (or per MUSD) of relaxed target in the elastic re-solve
 
 
+def key_of(v):
+    """A dict key for a variable handle: the column number itself, or a Pyomo VarData's identity
+    (VarData is not hashable: ``==`` builds an expression)."""
+    return v if type(v) is int else id(v)
+
+
 def lin(terms, constant=0.0):
     """A linear expression from [(coef, var), ...]."""
     if not terms:

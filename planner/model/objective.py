@@ -17,7 +17,7 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 
-from .context import Ctx
+from .context import Ctx, key_of
 
 
 def add(ctx: Ctx) -> None:
@@ -33,11 +33,14 @@ def add(ctx: Ctx) -> None:
     first = defaultdict(float)
     per_s = [defaultdict(float) for _ in d.scen]
     sidx = {s: i for i, s in enumerate(d.scen)}
-    for s, _m, _cat, coef, v in ctx.costs:  # handles are hashable: column numbers or VarData (by identity)
+    vars_ = {}
+    for s, _m, _cat, coef, v in ctx.costs:
+        k = key_of(v)
+        vars_[k] = v
         if s is None:
-            first[v] += coef
+            first[k] += coef
         else:
-            per_s[sidx[s]][v] += coef
+            per_s[sidx[s]][k] += coef
     expected = defaultdict(float, first)
     for si, terms in enumerate(per_s):
         for k, coef in terms.items():
@@ -50,10 +53,10 @@ def add(ctx: Ctx) -> None:
         for k, c in per_s[si].items():
             cost[k] = cost.get(k, 0.0) + c
         # ξ_s − cost_s + η ≥ 0
-        rows[si] = ([(1.0, xi[si]), (1.0, eta)] + [(-c, k) for k, c in cost.items() if c],
+        rows[si] = ([(1.0, xi[si]), (1.0, eta)] + [(-c, vars_[k]) for k, c in cost.items() if c],
                     ">=", 0.0)
     ctx.add_rows("cvar_excess", rows)
-    obj = [((1 - lam) * c, k) for k, c in expected.items() if c]
+    obj = [((1 - lam) * c, vars_[k]) for k, c in expected.items() if c]
     obj.append((lam, eta))
     obj += [(lam * d.prob[si] / (1 - alpha), xi[si]) for si in range(d.S)]
     ctx.set_objective(obj)
