@@ -1,10 +1,13 @@
 """The only module that talks to HiGHS.
 
-Hand-off (measured fastest Pyomo path on this machine, see
-docs/performance.md): Pyomo's ``LinearStandardFormCompiler(mixed_form=True)``
-turns the model into a CSC matrix with row senses; the arrays go to HiGHS in
-one ``passModel`` call, integrality included.  Values come back as one array
-indexed by the compiler's column list (no per-variable ``load_vars``).
+Hand-off (measured fastest on this machine, see docs/performance.md): by
+default the families' rows arrive as coefficient arrays (``compile_direct``:
+variables are column numbers, the column-wise matrix is sorted and summed with
+numpy) and go to HiGHS in one array-form ``passModel`` call, integrality
+included.  ``PLANNER_HANDOFF=pyomo`` builds a real Pyomo model instead and
+uses Pyomo's ``LinearStandardFormCompiler(mixed_form=True)``; the two are
+cross-checked in tests/test_handoff.py.  Values come back as one array (no
+per-variable ``load_vars``).
 
 For a MIP, shadow prices come from the LP with every integer column fixed at
 its optimum (bounds changed in place, integrality dropped, warm re-solve).
@@ -240,26 +243,18 @@ def _solve_arrays(arrays, compile_seconds: float, time_limit: float = 600.0, mip
     h.setOptionValue("mip_abs_gap", 1e-12)
     if threads:
         h.setOptionValue("threads", int(threads))
-    lp = highspy.HighsLp()
-    lp.num_col_ = n_cols
-    lp.num_row_ = n_rows
-    lp.col_cost_ = cost
-    lp.col_lower_ = lower
-    lp.col_upper_ = upper
-    lp.row_lower_ = row_lo
-    lp.row_upper_ = row_hi
-    lp.offset_ = offset
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = A.indptr.astype(np.int32, copy=False)
-    lp.a_matrix_.index_ = A.indices.astype(np.int32, copy=False)
-    lp.a_matrix_.value_ = A.data.astype(float, copy=False)
-    lp.a_matrix_.num_col_ = n_cols
-    lp.a_matrix_.num_row_ = n_rows
     is_mip = bool(integer.any())
-    h.passModel(lp)
-    if is_mip:  # only the integer columns (a list over all columns costs ~0.3 s at 1 M columns)
-        idx = np.flatnonzero(integer).astype(np.int32)
-        h.changeColsIntegrality(len(idx), idx, np.array([highspy.HighsVarType.kInteger] * len(idx)))
+    # the array form of passModel: one copy into HiGHS (a HighsLp object costs a copy per field, ~4x slower)
+    status = h.passModel(int(n_cols), int(n_rows), int(A.nnz), int(highspy.MatrixFormat.kColwise),
+                int(highspy.ObjSense.kMinimize), float(offset), np.ascontiguousarray(cost, dtype=float),
+                np.ascontiguousarray(lower, dtype=float), np.ascontiguousarray(upper, dtype=float),
+                np.ascontiguousarray(row_lo, dtype=float), np.ascontiguousarray(row_hi, dtype=float),
+                A.indptr.astype(np.int32, copy=False), A.indices.astype(np.int32, copy=False),
+                A.data.astype(float, copy=False),
+                # integrality for every column (an empty array is read out of bounds by HiGHS 1.15)
+                integer.astype(np.int32) * int(highspy.HighsVarType.kInteger))
+    if status == highspy.HighsStatus.kError:  # a planner bug (inconsistent arrays), not an input problem
+        raise RuntimeError("HiGHS refused the model arrays (passModel returned an error)")
     times["handoff_pass"] = time.perf_counter() - t1
 
     t2 = time.perf_counter()
