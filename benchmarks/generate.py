@@ -350,32 +350,13 @@ def write(path: str | Path, z: Size) -> Path:
 def model_size(path: str | Path) -> dict:
     """Build the model of a workbook the way ``planner solve`` does and stop at the hand-off to HiGHS:
     rows, columns, nonzeros and integer columns of what HiGHS would get (no solve)."""
-    import highspy
-
-    import planner.run as prun
+    from planner.model.build import build
     from planner.model.prepare import prepare
     from planner.reader import load
+    from planner.solver import compile_direct
 
-    class Stop(Exception):
-        pass
-
-    sizes = {}
-    real = highspy.Highs
-
-    class Peek(real):
-        def passModel(self, lp, *a, **k):
-            sizes.update(rows=lp.num_row_, cols=lp.num_col_, nnz=len(lp.a_matrix_.value_),
-                         integer=sum(1 for x in lp.integrality_ if x != highspy.HighsVarType.kContinuous))
-            raise Stop
-
-    highspy.Highs = Peek
-    try:
-        prun.solve_model(prepare(load(str(path))))
-    except Stop:
-        pass
-    finally:
-        highspy.Highs = real
-    return sizes
+    A, _cost, _off, _lo, _hi, integer, *_ = compile_direct(build(prepare(load(str(path)))))
+    return {"rows": int(A.shape[0]), "cols": int(A.shape[1]), "nnz": int(A.nnz), "integer": int(integer.sum())}
 
 
 def size_from_args(a) -> Size:
