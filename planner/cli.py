@@ -159,8 +159,21 @@ def print_summary(outcomes) -> None:
 @click.option("--scheduler", metavar="ADDRESS",
               help="Dask scheduler address (tcp://host:8786); without it --executor dask starts a local cluster "
                    "of --jobs workers.")
+@click.option("--decompose", type=click.Choice(["ef", "ph"]), default="ef", show_default=True,
+              help="ef: one model of all scenarios (extensive form). ph: progressive hedging scenario by scenario "
+                   "(mpi-sppy), then the agreed first stage is fixed and evaluated exactly; the summary sheet adds "
+                   "the lower bound and the gap. See docs/decomposition.md.")
+@click.option("--ph-iterations", type=int, default=None, metavar="N",
+              help="PH: iteration limit [default: 50].")
+@click.option("--ph-rho", type=float, default=None, metavar="R",
+              help="PH: multiplier of the cost-proportional penalty rho; smaller moves the scenarios more gently "
+                   "[default: 1].")
+@click.option("--ph-tol", type=float, default=None, metavar="T",
+              help="PH: stop when no first-stage decision differs between scenarios by more than T (relative, "
+                   "absolute below one unit) [default: 0.001].")
 @friendly
-def solve(paths, out, time_limit, mip_gap, sets, scenario, force, jobs, executor, scheduler):
+def solve(paths, out, time_limit, mip_gap, sets, scenario, force, jobs, executor, scheduler, decompose,
+          ph_iterations, ph_rho, ph_tol):
     """Solve input workbooks and write results workbooks (default: the shipped example).
 
     Results go to results/<input stem>.results.xlsx unless -o says otherwise.
@@ -172,6 +185,21 @@ def solve(paths, out, time_limit, mip_gap, sets, scenario, force, jobs, executor
     paths = list(paths) or [DEFAULT_INPUT]
     overrides = settings_overrides(time_limit, mip_gap, parse_sets(sets))
     many = len(paths) > 1
+    ph_opts = {k: v for k, v in (("iterations", ph_iterations), ("rho", ph_rho), ("tol", ph_tol)) if v is not None}
+    if ph_opts and decompose != "ph":
+        raise click.UsageError(f"--ph-{next(iter(ph_opts))} needs --decompose ph")
+    if decompose == "ph":
+        from .decomp import check_ph_options
+
+        if scenario:
+            raise click.UsageError("--decompose ph splits the problem by scenario; --scenario solves one alone")
+        if many or jobs > 1 or executor == "dask":
+            raise click.UsageError("--decompose ph solves one input at a time (no several inputs, --jobs or "
+                                   "--executor dask)")
+        try:
+            check_ph_options(**ph_opts)
+        except PlannerError as e:
+            raise click.UsageError(str(e)) from None
     if many and out and out.lower().endswith(".xlsx"):
         raise click.UsageError("with several inputs, -o must be a folder")
     if jobs < 1:
@@ -192,7 +220,12 @@ def solve(paths, out, time_limit, mip_gap, sets, scenario, force, jobs, executor
                        "'interrupted' have no results", err=True)
             sys.exit(INTERRUPTED)
         sys.exit(1 if any(oc.exit_code for oc in outcomes) else 0)
-    outcomes = [solve_file(paths[0], out=out, overrides=overrides, scenario=scenario, force=force)]
+    if decompose == "ph":
+        from .decomp import solve_file_ph
+
+        outcomes = [solve_file_ph(paths[0], out=out, overrides=overrides, force=force, **ph_opts)]
+    else:
+        outcomes = [solve_file(paths[0], out=out, overrides=overrides, scenario=scenario, force=force)]
     print_summary(outcomes)
     failed = [oc for oc in outcomes if oc.exit_code]
     for oc in outcomes:

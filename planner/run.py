@@ -51,6 +51,7 @@ class Outcome:
     times: dict = field(default_factory=dict)
     tables: dict = field(default_factory=dict)
     relaxed: pd.DataFrame | None = None
+    summary_extra: list = field(default_factory=list)  # (key, value) rows a caller adds to the summary sheet
 
 
 def results_path(inp: str, out: str | None, many: bool = False) -> Path:
@@ -146,7 +147,9 @@ def unbounded_hint(d: ModelData) -> str:
 
 def solve_file(path: str, out: str | None = None, overrides: dict | None = None, scenario: str | None = None,
                force: bool = False, many: bool = False, fixed: dict | None = None, write: bool = True,
-               data: InputData | None = None) -> Outcome:
+               data: InputData | None = None, summary_rows=None) -> Outcome:
+    """``summary_rows``: optional function Outcome -> [(key, value), ...], called once the objective is known;
+    its rows follow the objective in the summary sheet (planner.decomp adds the decomposition's figures)."""
     times = {}
     t0 = time.perf_counter()
     inp = data or load(path, overrides)
@@ -180,6 +183,8 @@ def solve_file(path: str, out: str | None = None, overrides: dict | None = None,
         return oc
 
     oc.objective, oc.gap = res.objective, res.gap
+    if summary_rows is not None:
+        oc.summary_extra = list(summary_rows(oc))
     if res.status != "optimal":
         oc.message = f"{path}: stopped at the {res.status.replace('_', ' ')} with a solution {100 * res.gap:.3g}% " \
                      f"from optimal (results are marked with this status and gap)"
@@ -260,6 +265,7 @@ def versions() -> dict:
 def summary_table(inp: InputData, d: ModelData, res: SolveResult, oc: Outcome, scenario) -> pd.DataFrame:
     rows = [("status", res.status), ("objective_musd", res.objective), ("mip_gap", res.gap),
             ("mip_dual_bound_musd", res.bound)]
+    rows += oc.summary_extra
     have = {k for k, _ in rows}
     rows += [(k, v) for k, v in oc.headline.items() if k not in have]  # one row per key
     rows += [("objective_mode", d.settings["objective"]), ("risk_aversion", d.settings["risk_aversion"]),

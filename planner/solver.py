@@ -7,7 +7,9 @@ numpy) and go to HiGHS in one array-form ``passModel`` call, integrality
 included.  ``PLANNER_HANDOFF=pyomo`` builds a real Pyomo model instead and
 uses Pyomo's ``LinearStandardFormCompiler(mixed_form=True)``; the two are
 cross-checked in tests/test_handoff.py.  Values come back as one array (no
-per-variable ``load_vars``).
+per-variable ``load_vars``).  Progressive hedging (``--decompose ph``) goes
+through mpi-sppy and Pyomo's HiGHS plugin; its solver name and options are
+defined here too (``PYOMO_SOLVER``, ``pyomo_solver_options``).
 
 For a MIP, shadow prices come from the LP with every integer column fixed at
 its optimum (bounds changed in place, integrality dropped, warm re-solve).
@@ -220,6 +222,21 @@ def solve_ctx(ctx, **kw) -> SolveResult:
     t0 = time.perf_counter()
     arrays = compile_direct(ctx) if ctx.direct else compile_pyomo(ctx.m)
     return _solve_arrays(arrays, time.perf_counter() - t0, **kw)
+
+
+# Progressive hedging (planner/decomp.py) cannot use the arrays above: mpi-sppy solves Pyomo models through a Pyomo
+# solver plugin.  Its HiGHS settings live here with the others.
+PYOMO_SOLVER = "highs"  # Pyomo's HiGHS interface (pyomo.contrib.solver); "appsi_highs" is as fast but prints
+#                         HiGHS's banner on the terminal
+
+
+def pyomo_solver_options(settings: dict) -> dict:
+    """HiGHS options (HiGHS's own names) for every scenario solve of progressive hedging, from the settings."""
+    opts = {"mip_rel_gap": float(settings["mip_gap"]), "time_limit": float(settings["time_limit_s"]),
+            "output_flag": False}  # HiGHS's own log off (it writes to the terminal directly)
+    if int(settings["threads"] or 0):
+        opts["threads"] = int(settings["threads"])
+    return opts
 
 
 def solve(model, **kw) -> SolveResult:

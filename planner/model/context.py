@@ -155,6 +155,13 @@ class Ctx:
         else:
             v.fix(value)
 
+    def fix_first_stage(self, v, key: tuple, integer: bool = False) -> None:
+        """Fix first-stage variable ``v`` at ``fixed[key]`` (0 when the key is absent: stress tests fix a whole
+        plan); a value of None leaves it free (progressive hedging re-optimises stockpile capacity this way)."""
+        value = self.fixed.get(key, 0.0)
+        if value is not None:
+            self.fix(v, round(float(value)) if integer else float(value))
+
     def add_rows(self, name: str, rows: dict) -> dict:
         """rows: key -> (terms, sense, rhs), sense in '<=', '>=', '=='; returns key -> row handle.
 

@@ -71,4 +71,4 @@ def add(ctx: Ctx) -> None:
     ctx.add_rows("max_modules", maxrows)
     if ctx.fixed is not None:
         for k in index:
-            ctx.fix(B[k], float(ctx.fixed.get(("build",) + k, 0.0)))
+            ctx.fix_first_stage(B[k], ("build",) + k)

@@ -69,4 +69,4 @@ def add(ctx: Ctx) -> None:
     ctx.add_rows("offtake_take_or_pay", lo)
     if ctx.fixed is not None:
         for o, _ in live:
-            ctx.fix(Z[o["offtake"]], round(float(ctx.fixed.get(("signed", o["offtake"]), 0.0))))
+            ctx.fix_first_stage(Z[o["offtake"]], ("signed", o["offtake"]), integer=True)

@@ -83,4 +83,4 @@ def add(ctx: Ctx) -> None:
     ctx.add_rows("stock_end", end)
     if ctx.fixed is not None:
         for k in kidx:
-            ctx.fix(K[k], float(ctx.fixed.get(("stock_build",) + k, 0.0)))
+            ctx.fix_first_stage(K[k], ("stock_build",) + k)
