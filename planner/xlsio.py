@@ -30,7 +30,7 @@ over 200,000 table rows a second on two cores):
    chunk gather these, get their row numbers, and the padding is squeezed out.
    Every row and cell carries its reference (``r=``), as Excel writes them. As
    before, a sheet holds at most 1,048,575 data rows and 16,384 columns (Excel's
-   limits); more are not written.
+   limits); more are not written, and a warning says so.
 
    - a number: the shortest text of at most 15 significant digits that reads back
      as exactly that double (checked exactly), else its 17 correctly rounded
@@ -61,6 +61,8 @@ from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
 
+import logging
+
 import numpy as np
 import pandas as pd
 import xlsxwriter
@@ -68,6 +70,8 @@ from xlsxwriter.exceptions import FileCreateError
 from xlsxwriter.utility import xl_col_to_name
 
 from .problems import PlannerError
+
+log = logging.getLogger("planner")
 
 SAFE = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
         "nan_inf_to_errors": True}
@@ -648,6 +652,10 @@ def _prepare(wb, ws, df: pd.DataFrame, head, fmts: dict, texts: _Texts) -> _Tabl
     """Header row, widths, frozen pane and autofilter through xlsxwriter; the plan of the data cells."""
     k = min(df.shape[1], _COLS_MAX)
     n = min(len(df), _ROWS_MAX)
+    if (k, n) != (df.shape[1], len(df)):
+        log.warning("sheet '%s' has %s rows x %s columns, more than an xlsx sheet holds (%s data rows, %s "
+                    "columns): only the first %s rows x %s columns are written", ws.name, f"{len(df):,}",
+                    f"{df.shape[1]:,}", f"{_ROWS_MAX:,}", f"{_COLS_MAX:,}", f"{n:,}", f"{k:,}")
     columns = []
     widths = []
     for j in range(k):

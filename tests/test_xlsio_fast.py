@@ -423,3 +423,15 @@ def test_libreoffice_opens_it(tmp_path):
     assert lines == ["member,year,value,flag", "USA,2025,0.25,TRUE",
                      '"=HYPERLINK(""http://x"",""y"")",2026,,FALSE', ",2027,-1234.5,TRUE",
                      "Zürich <&>,2028,0.0000001,FALSE"]
+
+
+def test_rows_beyond_the_sheet_limit_are_cut_with_a_warning(tmp_path, monkeypatch, caplog):
+    # the real limit is 1,048,575 data rows; a limit of 3 shows the same path without a million rows
+    import planner.xlsio as xlsio
+
+    monkeypatch.setattr(xlsio, "_ROWS_MAX", 3)
+    with caplog.at_level("WARNING", logger="planner"):
+        p = write_workbook(tmp_path / "cut.xlsx", {"t": pd.DataFrame({"a": np.arange(5.0)})})
+    assert pd.read_excel(p, sheet_name="t")["a"].tolist() == [0.0, 1.0, 2.0]
+    msg = " ".join(r.getMessage() for r in caplog.records)
+    assert "sheet 't' has 5 rows x 1 columns" in msg and "only the first 3 rows" in msg
