@@ -133,7 +133,8 @@ def main(argv=None) -> int:
     ap.add_argument("--from-json", nargs="+", metavar="FILE",
                     help="no measuring: render the tables of earlier --json reports (with --write-docs: into the docs)")
     ap.add_argument("--write-docs", action="store_true",
-                    help="replace the block between <!-- decomp:table --> markers of docs/decomposition.md")
+                    help="replace the block between <!-- decomp:table --> markers of --docs")
+    ap.add_argument("--docs", default=str(ROOT / "docs" / "decomposition.md"), help="the markdown file --write-docs updates")
     ap.add_argument("--worker", nargs=2, metavar=("METHOD", "PATH"), help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.worker:
@@ -148,7 +149,7 @@ def main(argv=None) -> int:
         md = "\n\n".join(mds)
         print(md)
         if a.write_docs:
-            write_docs(md)
+            write_docs(md, Path(a.docs))
         return 0
 
     import generate
@@ -181,12 +182,12 @@ def main(argv=None) -> int:
     Path(a.json).write_text(json.dumps({"head": head, "runs": rows}, indent=1, default=float))
     print(f"\nwrote {a.json}", file=sys.stderr)
     if a.write_docs:
-        write_docs(md)
+        write_docs(md, Path(a.docs))
     return 0
 
 
-def write_docs(md: str, docs: Path = ROOT / "docs" / "decomposition.md") -> None:
-    """Replace the generated block of docs/decomposition.md (between the decomp:table markers)."""
+def write_docs(md: str, docs: Path) -> None:
+    """Replace the generated block of ``docs`` (docs/decomposition.md) (between the decomp:table markers)."""
     text = docs.read_text()
     start, end = "<!-- decomp:table -->", "<!-- /decomp:table -->"
     i, j = text.index(start) + len(start), text.index(end)

@@ -103,6 +103,27 @@ def test_run_tiny_preset_reports_well_formed_numbers(tmp_path):
     assert "AMD" in text or "Intel" in text or "cores" in text
 
 
+def test_decomposition_benchmark_reports_well_formed_numbers(tmp_path):
+    # benchmarks/decomp.py: the extensive form and progressive hedging on the tiny network, 2 scenarios
+    out, docs = tmp_path / "decomp.json", tmp_path / "decomposition.md"
+    docs.write_text("# x\n<!-- decomp:table -->\nold\n<!-- /decomp:table -->\nafter\n")
+    p = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "decomp.py"), "--preset", "tiny",
+                        "--scenario-counts", "2", "--ph-iterations", "5", "--json", str(out), "--write-docs",
+                        "--docs", str(docs)], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-4000:]
+    rep = json.loads(out.read_text())
+    (run,) = rep["runs"]
+    ef, ph = run["ef"], run["ph"]
+    assert run["scenarios"] == 2 and ef["status"] == "optimal" and ph["exit_code"] == 0, ph
+    assert _positive(ef["wall_s"]) and _positive(ph["wall_s"]) and _positive(ph["ph_s"])
+    assert 0 <= ph["iterations"] <= 5 and ph["first_stage"] > 0
+    # the bound is below the extensive form's optimum (up to its MIP gap), the evaluated plan above it
+    assert ph["bound"] <= ef["objective"] * (1 + 1e-6) + 1e-9
+    assert ph["objective"] >= ef["objective"] * (1 - run["size"]["mip_gap"]) - 1e-9
+    text = docs.read_text()
+    assert "old" not in text and text.endswith("after\n") and "| 2 |" in text
+
+
 def test_fit_exponent_and_doc_blocks():
     bench_run = _load("bench_run", "run.py")
     assert bench_run.fit_exponent([1e4, 1e5, 1e6], [1.0, 10.0, 100.0]) == pytest.approx(1.0)
