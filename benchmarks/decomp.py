@@ -19,7 +19,10 @@ solved twice, each in a fresh Python process with a time limit:
 Reported per run: wall time of the call (read, build, solve, results; for PH
 also the scenario models, the PH iterations, the bound and the evaluation),
 objective, for PH its lower bound, the gap (evaluated objective − bound) /
-objective, iterations, convergence and the time in PH proper; for the EF the
+objective, iterations, convergence, the time in PH proper and which plan was
+evaluated (the scenarios' average, or when that cannot be operated in every
+scenario the agreed integer decisions with stockpile capacity re-optimised,
+or the largest module builds; see docs/decomposition.md); for the EF the
 MIP gap HiGHS reports.  ``--lp`` turns the preset's integer projects and
 offtakes off (a pure LP, PH's home ground).  A markdown table goes to stdout,
 everything to the JSON file.
@@ -63,7 +66,8 @@ def worker(method: str, path: str, iterations: int, rho: float, tol: float) -> d
     if ph is not None:
         out.update(bound=ph.bound, trivial_bound=ph.trivial_bound, lagrangian_bound=ph.lagrangian_bound,
                    iterations=ph.iterations, convergence=ph.convergence, converged=ph.converged,
-                   ph_s=ph.seconds, first_stage=ph.n_first_stage, rounded=len(ph.rounded))
+                   ph_s=ph.seconds, first_stage=ph.n_first_stage, rounded=len(ph.rounded),
+                   plan=dict(oc.summary_extra).get("ph_plan", ""))
     return out
 
 
@@ -88,6 +92,16 @@ def _f(x, fmt="{:,.1f}") -> str:
     return "–" if x is None or x != x else fmt.format(x)
 
 
+def plan_kind(ph: dict) -> str:
+    """Which plan PH's objective is for: the scenarios' average, or a fallback (planner.decomp.solve_file_ph)."""
+    text = ph.get("plan") or ph.get("message", "")
+    if "largest module builds" in text:
+        return "largest builds"
+    if "stockpile capacity re-optimised" in text or "average plan cannot be operated" in text:
+        return "stock re-optimised"
+    return "average" if ph.get("exit_code") == 0 else "–"
+
+
 def markdown(rows: list[dict], head: dict) -> str:
     L = [f"Measured {head['date']} on {head['machine']} (Python {head['python']}, mpi-sppy {head['mpisppy']}, "
          f"HiGHS through Pyomo's `{head['solver']}` for PH); network of preset {head['preset']}"
@@ -95,8 +109,8 @@ def markdown(rows: list[dict], head: dict) -> str:
          f"{head['ph_iterations']}, rho × {head['ph_rho']:g}, tolerance {head['ph_tol']:g}. "
          f"Command: `{head['command']}`.", "",
          "| scenarios | EF wall s | EF objective (MUSD) | EF gap | PH wall s | of which PH s | PH iterations "
-         "| PH convergence | PH objective (MUSD) | PH lower bound | PH gap | PH − EF |",
-         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+         "| PH convergence | plan evaluated | PH objective (MUSD) | PH lower bound | PH gap | PH − EF |",
+         "|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|"]
     for r in rows:
         ef, ph = r["ef"], r["ph"]
         ok_ef, ok_ph = ef.get("exit_code") == 0, ph.get("exit_code") == 0
@@ -110,6 +124,7 @@ def markdown(rows: list[dict], head: dict) -> str:
             _f(ph.get("ph_s")),
             str(ph.get("iterations", "–")) + ("" if ph.get("converged", True) else " (limit)"),
             _f(ph.get("convergence"), "{:.2g}"),
+            plan_kind(ph),
             _f(ph.get("objective"), "{:,.3f}") if ok_ph else
             ("plan infeasible" if "cannot be operated" in ph.get("message", "") else ph.get("status", "?")),
             _f(ph.get("bound"), "{:,.3f}"),
