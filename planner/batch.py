@@ -517,8 +517,20 @@ def run_batch(paths, out=None, overrides=None, scenario=None, force=False, jobs=
                      title=f"solving {len(tasks)} input(s)")
 
 
+def short_labels(labels: list[str]) -> list[str]:
+    """The inputs as the table shows them: the shortest trailing part of each path that still tells them apart
+    (``good.xlsx``; ``a/tiny.xlsx`` and ``b/tiny.xlsx`` when two files share a name)."""
+    parts = [Path(x).parts or (x,) for x in labels]
+    for k in range(1, max((len(p) for p in parts), default=1) + 1):
+        cut = [str(Path(*p[-k:])) for p in parts]
+        if len(set(cut)) == len(set(labels)):
+            return cut
+    return list(labels)
+
+
 def status_table(outcomes, title="batch") -> None:
-    """The final table on the terminal: one row per input with its status, objective and results file."""
+    """The final table on the terminal: one row per input (named by :func:`short_labels`) with its status,
+    objective and results file."""
     from rich.console import Console
     from rich.table import Table
 
@@ -526,11 +538,12 @@ def status_table(outcomes, title="batch") -> None:
     for c, j in (("#", "right"), ("input", "left"), ("status", "left"), ("objective (MUSD)", "right"),
                  ("gap", "right"), ("time (s)", "right"), ("results / problem", "left")):
         t.add_column(c, justify=j, overflow="fold")
-    for i, oc in enumerate(outcomes, 1):
+    labels = short_labels([str(getattr(oc, "label", oc.input)) for oc in outcomes])
+    for i, (oc, label) in enumerate(zip(outcomes, labels), 1):
         colour = "green" if not oc.exit_code else ("yellow" if oc.exit_code == INTERRUPTED else "red")
         el = getattr(oc, "elapsed", float("nan"))
         first = (oc.message or "").splitlines()[0] if oc.message else ""
-        t.add_row(str(i), getattr(oc, "label", oc.input), f"[{colour}]{oc.status}[/]",
+        t.add_row(str(i), label, f"[{colour}]{oc.status}[/]",
                   f"{oc.objective:,.3f}" if oc.objective == oc.objective else "",
                   f"{100 * oc.gap:.3g}%" if oc.gap == oc.gap else "",
                   f"{el:.1f}" if el == el else "",

@@ -10,6 +10,7 @@ row number the error message must name) and checks the message.
 from __future__ import annotations
 
 import copy
+import signal
 
 import openpyxl
 import pytest
@@ -123,6 +124,12 @@ def write_book(path, book: dict) -> str:
                 ws.append(list(r))
     wb.save(path)
     return str(path)
+
+
+def sigint_default() -> None:
+    """``preexec_fn`` for a child that the test will Ctrl-C: SIGINT back to its default disposition.  pytest-xdist
+    workers ignore SIGINT, a child inherits that, and Python then never raises KeyboardInterrupt in it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def run_cli(*args: str):

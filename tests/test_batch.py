@@ -69,6 +69,16 @@ def test_parallel_batch_one_failing_input_never_stops_the_others(inputs, tmp_pat
     assert not list(out.glob(".*tmp*"))                     # no half-written file left behind
 
 
+def test_table_names_inputs_by_the_shortest_distinct_part_of_their_paths():
+    from planner.batch import short_labels
+
+    assert short_labels(["/long/tmp/x/good.xlsx", "/long/tmp/x/bad.xlsx"]) == ["good.xlsx", "bad.xlsx"]
+    assert short_labels(["/r/a/tiny.xlsx", "/r/b/tiny.xlsx", "/r/c.xlsx"]) == ["a/tiny.xlsx", "b/tiny.xlsx",
+                                                                             "r/c.xlsx"]
+    assert short_labels(["in.xlsx", "in.xlsx"]) == ["in.xlsx", "in.xlsx"]   # the same file twice stays itself
+    assert short_labels([]) == []
+
+
 def test_names_are_reserved_never_overwritten(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     a.mkdir(), b.mkdir()

@@ -25,7 +25,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from conftest import run_cli, valid_book, write_book
+from conftest import run_cli, sigint_default, valid_book, write_book
 from planner import xlsio
 from planner.problems import PlannerError
 from planner.xlsio import WrittenElsewhere, write_workbook
@@ -70,7 +70,7 @@ ROWS = 60_000
 
 def _start_writer(target: Path, rows=ROWS):
     return subprocess.Popen([sys.executable, "-c", WRITER, str(target), str(rows)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=sigint_default)
 
 
 def _wait_for_temp(folder: Path, stem: str, proc, nonempty: bool, timeout=120.0) -> bool:

@@ -20,7 +20,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from conftest import run_cli, set_cell, valid_book, write_book
+from conftest import run_cli, set_cell, sigint_default, valid_book, write_book
 from planner import run as run_mod
 from planner.solver import SolveResult
 
@@ -139,7 +139,7 @@ def test_ctrl_c_stops_cleanly(tmp_path, hard_mip, when):
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "planner.cli", "solve", str(hard_mip), "-o", str(out),
                              "--mip-gap", "0", "--time-limit", "300"], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=sigint_default)
     marker = "build:" if when == "highs" else "read "
     lines = []
     t0 = time.time()
