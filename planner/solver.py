@@ -16,6 +16,7 @@ its optimum (bounds changed in place, integrality dropped, warm re-solve).
 """
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 import threading
@@ -105,8 +106,32 @@ def _run(h) -> None:
         h.run()
 
 
+@functools.lru_cache(maxsize=None)
+def _quiet_class(base: type) -> type:
+    class QuietHighs(base):
+        """``base`` (highspy's Highs) with HiGHS's log switched off before highspy registers its callbacks:
+        highspy 1.16 does that in the constructor, and HiGHS then prints its banner on stdout before any option
+        could be set."""
+
+        def enableCallbacks(self):
+            if not getattr(self, "_planner_quiet", False):
+                self._planner_quiet = True
+                self.setOptionValue("output_flag", False)
+            super().enableCallbacks()
+
+    return QuietHighs
+
+
+def new_highs(output: bool = False):
+    """A HiGHS instance that prints nothing unless ``output`` (HiGHS's own log, --debug level)."""
+    h = _quiet_class(highspy.Highs)()  # looked up at call time: benchmarks/run.py substitutes highspy.Highs
+    if output:
+        h.setOptionValue("output_flag", True)
+    return h
+
+
 def highs_version() -> str:
-    h = highspy.Highs()
+    h = new_highs()
     try:
         return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
     except Exception:  # pragma: no cover - older highspy
@@ -253,8 +278,7 @@ def _solve_arrays(arrays, compile_seconds: float, time_limit: float = 600.0, mip
     times = {"handoff_compile": compile_seconds}
     t0 = time.perf_counter() - compile_seconds
     t1 = time.perf_counter()
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", bool(log_to_console))
+    h = new_highs(bool(log_to_console))
     h.setOptionValue("time_limit", float(time_limit))
     h.setOptionValue("mip_rel_gap", float(mip_gap))
     h.setOptionValue("mip_abs_gap", 1e-12)
