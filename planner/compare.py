@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .problems import PlannerError
+from .reader import check_results_file
 
 KEYS = {
     "investments": ["kind", "item", "build_year"],
@@ -54,6 +55,7 @@ def read_results(path) -> dict[str, pd.DataFrame]:
     path = Path(path)
     if not path.exists():
         raise PlannerError(f"{path}: file not found")
+    check_results_file(path)
     try:
         with pd.ExcelFile(path, engine="openpyxl") as xl:
             book = {n: pd.read_excel(xl, sheet_name=n) for n in xl.sheet_names

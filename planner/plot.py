@@ -25,6 +25,7 @@ import pandas as pd
 
 from .charts import MIX, MIX_COLOURS, MIX_LINES, chart_data, member_colours, slug
 from .problems import PlannerError
+from .reader import check_results_file
 
 SHEETS = ("summary", "costs", "capacity", "supply", "security")
 
@@ -34,6 +35,7 @@ def read_for_charts(path) -> tuple[dict, list, list]:
     path = Path(path)
     if not path.exists():
         raise PlannerError(f"{path}: file not found")
+    check_results_file(path)
     try:
         xl = pd.ExcelFile(path, engine="openpyxl")
     except Exception as e:

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .problems import InputError, ProblemList
+from .problems import InputError, PlannerError, ProblemList
 from .schema import (BOOL, CHOICE, FLOAT, INT, KEY, SETTING_BY_NAME, SETTINGS, SHEET_BY_NAME, SHEETS, TEXT,
                      YEAR, Column, FromSetting, Sheet)
 
@@ -45,6 +45,7 @@ MAX_ROWS = 1_048_576          # Excel's own limit: a row beyond it means a damag
 MAX_COLS = 200                # columns read per sheet (the widest sheet has 17; notes columns beyond 200 are ignored)
 MAX_XML_BYTES = 64 * 2**20    # uncompressed size of all parts: ~400,000 rows of 4 columns (docs/reliability.md)
 BOMB_RATIO = 500              # compression ratio no spreadsheet reaches (real ones: 5-20)
+RESULTS_MAX_XML_BYTES = 2 * 2**30  # results workbooks read back (compare, stress --plan, plot); L's: 113 MB
 
 
 @dataclass
@@ -235,6 +236,14 @@ def container_problem(path, max_bytes: int | None = None) -> str | None:
                 + (" (about 400,000 rows of four columns); split the data or remove formatting from unused rows"
                    if max_bytes is None else ""))
     return None
+
+
+def check_results_file(path, label: str = "") -> None:
+    """Before compare, stress --plan or plot reads a results workbook back: one-line :class:`PlannerError` if it
+    is not a readable .xlsx, or is a possible decompression bomb (:func:`container_problem`)."""
+    why = container_problem(path, max_bytes=RESULTS_MAX_XML_BYTES)
+    if why:
+        raise PlannerError(f"{label}{path}: {why}")
 
 
 def open_workbook(path: str, probs: ProblemList):

@@ -186,8 +186,10 @@ def solve_file(path: str, out: str | None = None, overrides: dict | None = None,
     if summary_rows is not None:
         oc.summary_extra = list(summary_rows(oc))
     if res.status != "optimal":
-        oc.message = f"{path}: stopped at the {res.status.replace('_', ' ')} with a solution {100 * res.gap:.3g}% " \
-                     f"from optimal (results are marked with this status and gap)"
+        how_far = f"{100 * res.gap:.3g}% from optimal" if res.gap == res.gap else \
+            "whose distance from optimal HiGHS did not report"
+        oc.message = f"{path}: stopped at the {res.status.replace('_', ' ')} with a solution {how_far} (results are " \
+                     "marked with this status and gap)"
         log.warning("warning: %s", oc.message)
     with gc_frozen():
         _results(path, out, scenario, force, many, write, inp, d, ctx, res, oc, times)

@@ -34,6 +34,7 @@ import pandas as pd
 
 from .batch import Task, load_input, run_tasks
 from .problems import PlannerError
+from .reader import check_results_file
 
 KINDS = ("process modules", "stockpile capacity", "offtake signed")
 
@@ -42,6 +43,7 @@ def read_plan(path) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         raise PlannerError(f"--plan {path}: file not found")
+    check_results_file(path, "--plan ")
     try:
         sheets = pd.read_excel(path, sheet_name=None, engine="openpyxl")
     except Exception as e:

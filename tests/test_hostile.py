@@ -448,3 +448,32 @@ def test_solve_and_compare_give_one_clear_line(tmp_path, good, make):
     assert len([ln for ln in res.output.splitlines() if ln.startswith("error:")]) == 1, res.output
     assert not (tmp_path / "cmp.xlsx").exists()
     assert p.read_bytes() == before
+
+
+# ------------------------------------------------------------------ results workbooks read back
+@pytest.fixture(scope="module")
+def tiny_results(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("res") / "tiny.results.xlsx"
+    res = run_cli("solve", TINY, "-o", out)
+    assert res.exit_code == 0, res.output
+    return out
+
+
+@pytest.mark.parametrize("command", ["compare", "plot", "stress"])
+def test_results_bomb_is_refused_by_compare_plot_and_stress(tmp_path, tiny_results, command):
+    parts = parts_of(tiny_results)
+    data, crc, size = deflated_filler(SHEET_HEAD, SHEET_TAIL, 1024)  # a results book whose sheet inflates to 1 GB
+    p = build_zip(tmp_path / "bomb.results.xlsx", parts, raw={"xl/worksheets/sheet1.xml": (data, crc, size)})
+    args = {"compare": ("compare", tiny_results, p, "-o", tmp_path / "cmp.xlsx"),
+            "plot": ("plot", p, "-o", tmp_path / "png"),
+            "stress": ("stress", TINY, "--plan", p, "-o", tmp_path / "st.xlsx")}[command]
+    t = time.perf_counter()
+    box = {}
+    mb = peak_mb(lambda: box.setdefault("res", run_cli(*args)))
+    res = box["res"]
+    assert time.perf_counter() - t < 5
+    assert mb < 50, f"{mb:.0f} MB"
+    assert res.exit_code == 1 and "Traceback" not in res.output, res.output
+    errors = [ln for ln in res.output.splitlines() if ln.startswith("error:")]
+    assert len(errors) == 1 and "decompression bomb" in errors[0] and "bomb.results.xlsx" in errors[0], res.output
+    assert not list(tmp_path.glob("cmp*")) and not list(tmp_path.glob("st*")) and not (tmp_path / "png").exists()

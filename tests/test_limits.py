@@ -113,6 +113,17 @@ def test_forced_time_limit_with_incumbent(tmp_path, monkeypatch):
     assert "1.23% from optimal" in res.output
 
 
+def test_forced_time_limit_with_an_unknown_gap_says_so_in_words(tmp_path, monkeypatch):
+    inp = write_book(tmp_path / "in.xlsx", valid_book())
+    _forced(monkeypatch, "time_limit", True, gap=float("nan"))
+    out = tmp_path / "r.xlsx"
+    res = _clean(run_cli("solve", inp, "-o", out, "--time-limit", 5))
+    assert res.exit_code == 0, res.output
+    assert "nan" not in res.output.lower(), res.output
+    assert "whose distance from optimal HiGHS did not report" in " ".join(res.output.split())
+    assert summary(out)["status"] == "time_limit"
+
+
 def test_forced_time_limit_without_incumbent(tmp_path, monkeypatch):
     inp = write_book(tmp_path / "in.xlsx", valid_book())
     _forced(monkeypatch, "time_limit", False)
