@@ -424,7 +424,6 @@ def _empty_table(s: Sheet) -> pd.DataFrame:
 
 
 def _read_settings(ws, probs: ProblemList):
-    sheet = SHEET_BY_NAME["settings"]
     raw = {}
     rows = {}
     if ws is not None:

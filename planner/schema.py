@@ -11,7 +11,7 @@ of a settings key, e.g. ``start_year``).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 # column types

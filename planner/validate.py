@@ -11,7 +11,7 @@ import math
 import pandas as pd
 
 from .reader import InputData
-from .schema import FLOAT, SETTING_BY_NAME, SHEETS, SHEET_BY_NAME
+from .schema import FLOAT, SETTING_BY_NAME, SHEETS
 
 PROB_TOL = 1e-6
 SPAN_WARN = 1e9      # nonzero numeric inputs spanning more than this: the solver may struggle (warning)

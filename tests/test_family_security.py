@@ -6,7 +6,7 @@ undiscounted, per scenario.
 """
 import pytest
 
-from modelkit import cost, solve_book
+from modelkit import solve_book
 
 CHN = {"supplier": "CHN", "commodity": "ox", "country_of_concern": True}          # 1000 USD/t
 ROW = {"supplier": "ROW", "commodity": "ox", "price_factor": 1.5}                 # 1500 USD/t

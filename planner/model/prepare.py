@@ -12,7 +12,6 @@ Arrays of shape (S, nT) hold a value per scenario and year.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np

@@ -23,7 +23,6 @@ from __future__ import annotations
 from collections import defaultdict
 from itertools import islice
 
-import numpy as np
 
 from .context import MUSD, Ctx
 from .prepare import _nn
