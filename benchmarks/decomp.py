@@ -172,10 +172,10 @@ def main(argv=None) -> int:
         ap.error(f"unknown preset {a.preset}; known: {', '.join(generate.PRESETS)}")
     from importlib.metadata import version
 
-    from planner.decomp import PH_SOLVER
+    from planner.solver import PYOMO_SOLVER
     head = {"date": _dt.date.today().isoformat(), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
             "python": platform.python_version(), "mpisppy": version("mpi-sppy"),
-            "solver": PH_SOLVER, "preset": a.preset, "lp": a.lp, "ph_iterations": a.ph_iterations,
+            "solver": PYOMO_SOLVER, "preset": a.preset, "lp": a.lp, "ph_iterations": a.ph_iterations,
             "ph_rho": a.ph_rho, "ph_tol": a.ph_tol,
             "command": "python benchmarks/decomp.py " + " ".join(argv if argv is not None else sys.argv[1:])}
     rows = []

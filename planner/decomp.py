@@ -75,12 +75,6 @@ with contextlib.redirect_stdout(io.StringIO()):  # mpi-sppy prints a banner on i
     from mpisppy.extensions.extension import Extension
     from mpisppy.opt.ph import PH
 
-# --------------------------------------------------------------------------- solver
-# mpi-sppy solves Pyomo models through a Pyomo solver plugin; the name and HiGHS options are planner/solver.py's
-PH_SOLVER = PYOMO_SOLVER
-ph_solver_options = pyomo_solver_options
-
-
 def rank() -> int:
     """This process's MPI rank (0 without MPI: mpi-sppy's stand-in communicator)."""
     return mpi.COMM_WORLD.Get_rank()
@@ -207,6 +201,10 @@ def disagreement(ph) -> float:
     unscaled mean over tonnes, modules and contracts alike, is off.)  Not weighted by cost: a cheap decision
     (stockpile capacity) may still be the one a security target needs, so every decision must agree."""
     xbar, dev, _, _ = _nonant_stats(ph)
+    return _disagreement(xbar, dev)
+
+
+def _disagreement(xbar, dev) -> float:
     return float(np.max(dev / np.maximum(1.0, np.abs(xbar)))) if len(xbar) else 0.0
 
 
@@ -257,9 +255,9 @@ class _LogLines(io.TextIOBase):
 
 # --------------------------------------------------------------------------- PH
 def ph_options(settings: dict, iterations: int, rho: float, tol: float) -> dict:
-    sopts = ph_solver_options(settings)
+    sopts = pyomo_solver_options(settings)
     return {
-        "solver_name": PH_SOLVER,
+        "solver_name": PYOMO_SOLVER,
         "PHIterLimit": int(iterations),
         "defaultPHrho": 1.0,         # replaced by CostRho after iteration 0
         "convthresh": 0.0,           # mpi-sppy's unscaled metric off: Convergence decides
@@ -301,11 +299,11 @@ def run_ph(inp: InputData, iterations: int = DEFAULT_ITERATIONS, rho: float = DE
             raise
         _info("PH: trivial bound (scenarios alone) %.6g MUSD", trivial)
         its = ph._PHIter
-        xbar, _dev, xmax, _xmin = _nonant_stats(ph)  # of the last solves (mpi-sppy's x̄ predates them)
-        conv = disagreement(ph)
+        xbar, dev, xmax, _xmin = _nonant_stats(ph)  # of the last solves (mpi-sppy's x̄ predates them)
+        conv = _disagreement(xbar, dev)
         lag = float("nan")
         if lagrangian and its > 0:
-            lag = float(ph.post_solve_bound(solver_options=ph_solver_options(inp.settings)))
+            lag = float(ph.post_solve_bound(solver_options=pyomo_solver_options(inp.settings)))
             _info("PH: Lagrangian bound %.6g MUSD", lag)
     first = next(iter(ph.local_scenarios.values()))
     keys = first._planner_keys
@@ -471,7 +469,7 @@ def summary_rows(ph: PHResult, objective: float, iterations: int, rho: float, to
         ("ph_plan", plan),
         ("ph_rounded_integer_decisions", len(ph.rounded)),
         ("ph_settings", f"iteration limit {iterations}, rho multiplier {rho:g}, tolerance {tol:g}, "
-                        f"solver {PH_SOLVER}, {ph.ranks} MPI rank(s)"),
+                        f"solver {PYOMO_SOLVER}, {ph.ranks} MPI rank(s)"),
         ("time_ph_s", round(ph.seconds, 4)),
     ]
 

@@ -32,10 +32,11 @@ import pytest
 from conftest import run_cli
 from modelkit import write_book
 
-from planner.decomp import PH_SOLVER, largest_plan, reoptimised, round_plan, scenario_creator, solve_file_ph
+from planner.decomp import largest_plan, reoptimised, round_plan, scenario_creator, solve_file_ph
 from planner.model.prepare import prepare
 from planner.reader import load
 from planner.run import solve_file
+from planner.solver import PYOMO_SOLVER
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = str(ROOT / "inputs" / "tiny.xlsx")
@@ -94,7 +95,7 @@ def _ef_mpisppy(path, overrides=None) -> float:
         inp = load(path, overrides)
         d = prepare(inp)
         names, probs = list(d.scen), dict(zip(d.scen, map(float, d.prob)))
-        ef = ExtensiveForm({"solver": PH_SOLVER}, names, scenario_creator,
+        ef = ExtensiveForm({"solver": PYOMO_SOLVER}, names, scenario_creator,
                            scenario_creator_kwargs={"inp": inp, "probs": probs})
         ef.solve_extensive_form(solver_options={"mip_rel_gap": 0.0})
         return float(ef.get_objective_value())
