@@ -10,9 +10,9 @@ For each scenario count the network of ``--preset`` (benchmarks/generate.py;
 the network does not depend on the scenario count) is written once, then
 solved twice, each in a fresh Python process with a time limit:
 
-- **EF**: ``planner.run.solve_file`` (one model of all scenarios, direct
+- **EF**: ``planner.workflows.run.solve_file`` (one model of all scenarios, direct
   hand-off to HiGHS), no workbook written;
-- **PH**: ``planner.decomp.solve_file_ph`` (progressive hedging with
+- **PH**: ``planner.workflows.decomp.solve_file_ph`` (progressive hedging with
   mpi-sppy, serial, then the agreed first stage fixed and evaluated by
   ``solve_file``), no workbook written.
 
@@ -52,12 +52,12 @@ def worker(method: str, path: str, iterations: int, rho: float, tol: float) -> d
     import logging
 
     logging.basicConfig(level=logging.WARNING)
-    from planner.run import solve_file
+    from planner.workflows.run import solve_file
     t0 = time.perf_counter()
     if method == "ef":
         oc = solve_file(path, write=False)
     else:
-        from planner.decomp import solve_file_ph
+        from planner.workflows.decomp import solve_file_ph
         oc = solve_file_ph(path, write=False, iterations=iterations, rho=rho, tol=tol)
     wall = time.perf_counter() - t0
     out = {"method": method, "wall_s": wall, "exit_code": oc.exit_code, "status": oc.status,
@@ -93,7 +93,7 @@ def _f(x, fmt="{:,.1f}") -> str:
 
 
 def plan_kind(ph: dict) -> str:
-    """Which plan PH's objective is for: the scenarios' average, or a fallback (planner.decomp.solve_file_ph)."""
+    """Which plan PH's objective is for: the scenarios' average, or a fallback (planner.workflows.decomp.solve_file_ph)."""
     text = ph.get("plan") or ph.get("message", "")
     if "largest module builds" in text:
         return "largest builds"
@@ -172,7 +172,7 @@ def main(argv=None) -> int:
         ap.error(f"unknown preset {a.preset}; known: {', '.join(generate.PRESETS)}")
     from importlib.metadata import version
 
-    from planner.solver import PYOMO_SOLVER
+    from planner.solve.highs import PYOMO_SOLVER
     head = {"date": _dt.date.today().isoformat(), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
             "python": platform.python_version(), "mpisppy": version("mpi-sppy"),
             "solver": PYOMO_SOLVER, "preset": a.preset, "lp": a.lp, "ph_iterations": a.ph_iterations,

@@ -6,7 +6,7 @@
     python benchmarks/generate.py M --sizes               # also build the model and print rows/cols/nnz
 
 Every workbook follows SPEC §2 (sheet and column names come from
-``planner.schema``), passes ``planner validate`` with no error and is
+``planner.input.schema``), passes ``planner validate`` with no error and is
 feasible: every commodity with demand can be bought from ``ROW`` without
 limit and every shortage has a penalty (``shortage_penalty_usd_per_t`` in
 settings). The model is bounded: every candidate project has ``max_modules``.
@@ -66,7 +66,7 @@ class Size:
 
 
 PRESETS: dict[str, Size] = {
-    # a few seconds end to end; used by tests/test_bench.py
+    # a few seconds end to end; used by tests/workflows/test_bench.py
     "tiny": Size(members=2, chains=1, years=3, scenarios=2, projects=2, integer_projects=1, offtakes=1,
                  stockpiles=1),
     # ~1 s HiGHS
@@ -304,7 +304,7 @@ def make_tables(z: Size) -> tuple[list, dict[str, list[dict]]]:
 # ---------------------------------------------------------------- writing
 def write(path: str | Path, z: Size) -> Path:
     """Write the instance for size ``z`` to ``path`` (atomically) and return the path."""
-    from planner.schema import SHEETS  # column order and unit notes from the one declaration
+    from planner.input.schema import SHEETS  # column order and unit notes from the one declaration
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -352,8 +352,8 @@ def model_size(path: str | Path) -> dict:
     rows, columns, nonzeros and integer columns of what HiGHS would get (no solve)."""
     from planner.model.build import build
     from planner.model.prepare import prepare
-    from planner.reader import load
-    from planner.solver import compile_direct
+    from planner.input.load import load
+    from planner.solve.highs import compile_direct
 
     A, _cost, _off, _lo, _hi, integer, *_ = compile_direct(build(prepare(load(str(path)))))
     return {"rows": int(A.shape[0]), "cols": int(A.shape[1]), "nnz": int(A.nnz), "integer": int(integer.sum())}

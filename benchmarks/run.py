@@ -15,7 +15,7 @@ For each preset (``benchmarks/generate.py``) the workbook is generated once
    (``getrusage(RUSAGE_SELF).ru_maxrss`` of that process) and the peak so far
    after each phase.
 2. **reference**: the very arrays planner hands to HiGHS (captured from
-   ``planner.solver.solve`` itself, with the same options) are written to MPS
+   ``planner.solve.highs.solve`` itself, with the same options) are written to MPS
    once; bare ``highspy`` reads and solves that file in a fresh process
    (time and peak RSS).
 
@@ -58,13 +58,13 @@ def _peak_kib() -> int:
 def worker_planner(path: str, outdir: str, profile: str | None = None) -> dict:
     """One end-to-end planner solve, phase by phase, in this (fresh) process.
 
-    Phases are timed by wrapping the functions ``planner.run.solve_file`` calls (wall and CPU time, peak RSS
+    Phases are timed by wrapping the functions ``planner.workflows.run.solve_file`` calls (wall and CPU time, peak RSS
     after each); with ``profile`` each phase also gets its own cProfile, dumped to ``PROFILE.<phase>.pstats``.
     """
     t_start = time.perf_counter()
-    import planner.run as prun
-    from planner.reader import read_workbook
-    from planner.validate import validate
+    import planner.workflows.run as prun
+    from planner.input.reader import read_workbook
+    from planner.input.validate import validate
     t_import = time.perf_counter() - t_start
 
     cpu, peaks, captured, profs = {}, {}, {}, {}
@@ -105,7 +105,7 @@ def worker_planner(path: str, outdir: str, profile: str | None = None) -> dict:
 
     prun.prepare = timed("prepare", prun.prepare)
     prun.build = timed("build", prun.build, _freeze if gc_mode == "freeze" else None)
-    solver_fn = "solve_ctx" if hasattr(prun, "solve_ctx") else "solve"  # the name planner.run calls
+    solver_fn = "solve_ctx" if hasattr(prun, "solve_ctx") else "solve"  # the name planner.workflows.run calls
     setattr(prun, solver_fn, timed("solve", getattr(prun, solver_fn), on_solve))
     prun.extract = timed("extract", prun.extract)
     prun.write_workbook = timed("write", on_write_args(prun.write_workbook))
@@ -162,14 +162,14 @@ class _Captured(Exception):
 def worker_export(path: str, mps: str) -> dict:
     """Write the exact model planner hands to HiGHS as MPS (+ the options it sets), without solving.
 
-    Goes through ``planner.run.solve_model`` (whichever hand-off it uses) with ``highspy.Highs``
+    Goes through ``planner.workflows.run.solve_model`` (whichever hand-off it uses) with ``highspy.Highs``
     replaced by a subclass that writes the model at ``passModel`` and stops there.
     """
     import highspy
 
-    import planner.run as prun
+    import planner.workflows.run as prun
     from planner.model.prepare import prepare
-    from planner.reader import load
+    from planner.input.load import load
 
     options = {}
     real = highspy.Highs

@@ -11,8 +11,8 @@ import sys
 
 import click
 
-from . import __version__
-from .problems import InputError, PlannerError
+from planner import __version__
+from planner.common.problems import InputError, PlannerError
 
 log = logging.getLogger("planner")
 
@@ -73,8 +73,8 @@ def validate(paths, no_warnings):
     Each problem reads FILE: sheet 'X', row N, column 'Y': what is wrong (got 'V').
     Exit 1 if any error, 0 otherwise (warnings are printed).
     """
-    from .reader import read_workbook
-    from .validate import validate as check
+    from planner.input.reader import read_workbook
+    from planner.input.validate import validate as check
 
     n_err = 0
     for path in paths:
@@ -97,7 +97,7 @@ def validate(paths, no_warnings):
 @friendly
 def template(path, force):
     """Write an empty input workbook with every sheet, header, unit note and drop-down list."""
-    from .template import write_template
+    from planner.input.template import write_template
 
     write_template(path, force=force)
     click.echo(f"wrote {path}: fill in settings start_year and end_year, then the other sheets")
@@ -180,7 +180,7 @@ def solve(paths, out, time_limit, mip_gap, sets, scenario, force, jobs, executor
     With several inputs, --jobs N or --executor dask the solves run in parallel with a progress bar; one
     failing input never stops the others, and a final table lists each input's status.
     """
-    from .run import settings_overrides, solve_file
+    from planner.workflows.run import settings_overrides, solve_file
 
     paths = list(paths) or [DEFAULT_INPUT]
     overrides = settings_overrides(time_limit, mip_gap, parse_sets(sets))
@@ -189,7 +189,7 @@ def solve(paths, out, time_limit, mip_gap, sets, scenario, force, jobs, executor
     if ph_opts and decompose != "ph":
         raise click.UsageError(f"--ph-{next(iter(ph_opts))} needs --decompose ph")
     if decompose == "ph":
-        from .decomp import check_ph_options
+        from planner.workflows.decomp import check_ph_options
 
         if scenario:
             raise click.UsageError("--decompose ph splits the problem by scenario; --scenario solves one alone")
@@ -207,7 +207,7 @@ def solve(paths, out, time_limit, mip_gap, sets, scenario, force, jobs, executor
     if scheduler and executor != "dask":
         raise click.UsageError("--scheduler needs --executor dask")
     if many or jobs > 1 or executor == "dask":
-        from .batch import INTERRUPTED, run_batch, status_table
+        from planner.workflows.batch import INTERRUPTED, run_batch, status_table
 
         outcomes = run_batch(paths, out=out, overrides=overrides, scenario=scenario, force=force, jobs=jobs,
                              executor=executor, scheduler=scheduler)
@@ -221,7 +221,7 @@ def solve(paths, out, time_limit, mip_gap, sets, scenario, force, jobs, executor
             sys.exit(INTERRUPTED)
         sys.exit(1 if any(oc.exit_code for oc in outcomes) else 0)
     if decompose == "ph":
-        from .decomp import solve_file_ph
+        from planner.workflows.decomp import solve_file_ph
 
         outcomes = [solve_file_ph(paths[0], out=out, overrides=overrides, force=force, **ph_opts)]
     else:
@@ -253,7 +253,7 @@ def _check_parallel(jobs, executor, scheduler):
 
 
 def _exit_for(outcomes):
-    from .batch import INTERRUPTED
+    from planner.workflows.batch import INTERRUPTED
 
     if any(oc.exit_code == INTERRUPTED for oc in outcomes):
         click.echo("interrupted: finished results are kept; the runs marked 'not run' or 'interrupted' have no "
@@ -286,9 +286,9 @@ def sweep(path, sets, out, time_limit, mip_gap, scenario, force, jobs, executor,
       planner sweep inputs/bloc_example.xlsx -j 2 \\
         --set commodities.NDPR_OX.floor_price_usd_per_t=80000:140000:20000
     """
-    from .batch import INTERRUPTED, status_table
-    from .run import settings_overrides
-    from .sweep import run_sweep
+    from planner.workflows.batch import INTERRUPTED, status_table
+    from planner.workflows.run import settings_overrides
+    from planner.workflows.sweep import run_sweep
 
     _check_parallel(jobs, executor, scheduler)
     summary, outcomes, written = run_sweep(path, sets, out=out, overrides=settings_overrides(time_limit, mip_gap),
@@ -320,8 +320,8 @@ def compare(paths, out, tol, rel_tol, force):
     highlighted. Results of different input workbooks (other members, years, scenarios) compare too: what
     cannot be aligned is listed in the notes sheet and on the terminal.
     """
-    from .compare import compare as run_compare
-    from .compare import print_compare
+    from planner.workflows.compare import compare as run_compare
+    from planner.workflows.compare import print_compare
 
     if len(paths) < 2:
         raise click.UsageError("compare needs at least two results workbooks")
@@ -351,8 +351,8 @@ def stress(path, plan, out, scenarios, time_limit, mip_gap, sets, force, jobs, e
     Per scenario: the plan's cost, shortage by commodity and its regret against PATH's own optimum for
     that scenario (solved alone, nothing fixed). Plan items PATH does not know are reported and left out.
     """
-    from .run import settings_overrides
-    from .stress import print_stress, run_stress
+    from planner.workflows.run import settings_overrides
+    from planner.workflows.stress import print_stress, run_stress
 
     _check_parallel(jobs, executor, scheduler)
     if out and not out.lower().endswith(".xlsx"):
@@ -360,7 +360,7 @@ def stress(path, plan, out, scenarios, time_limit, mip_gap, sets, force, jobs, e
     written, table, report, outcomes, summary = run_stress(
         path, plan, out=out, overrides=settings_overrides(time_limit, mip_gap, parse_sets(sets)),
         scenarios=list(scenarios) or None, force=force, jobs=jobs, executor=executor, scheduler=scheduler)
-    from .batch import INTERRUPTED
+    from planner.workflows.batch import INTERRUPTED
 
     for oc in outcomes:
         if oc.message and oc.exit_code != INTERRUPTED:
@@ -382,7 +382,7 @@ def plot(results, out, force):
     cost.png, capacity.png (by commodity and member), supply_mix_<base scenario>.png and dependence.png
     (share of consumption from countries of concern against the target).
     """
-    from .plot import plot_results
+    from planner.report.plot import plot_results
 
     for p in plot_results(results, out, force=force):
         click.echo(f"wrote {p}")

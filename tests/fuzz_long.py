@@ -4,7 +4,7 @@
     python tests/fuzz_long.py -n 2000 --solve 50    # smaller
     python tests/fuzz_long.py --seed 7 --report fuzz.txt
 
-Same mutation engine and oracles as ``tests/test_fuzz.py`` (see its module
+Same mutation engine and oracles as ``tests/input/test_fuzz.py`` (see its module
 docstring), but every failure is recorded and the run goes on; at the end a
 table counts the cases per base and outcome (exit 0 / exit 1 / failure) and
 each distinct failure is printed once with the mutations that caused it.
@@ -26,6 +26,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE / "input"))
 os.chdir(HERE.parent)
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402

@@ -2,7 +2,7 @@
 
     book = {"settings": {"start_year": 2026, "end_year": 2027, "discount_rate": 0},
             "members": [{"member": "A"}], ...}
-    oc = solve_book(tmp_path, book)          # planner.run.Outcome (no file written)
+    oc = solve_book(tmp_path, book)          # planner.workflows.run.Outcome (no file written)
     oc.tables["supply"], oc.objective, oc.headline ...
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import openpyxl
 
-from planner.run import solve_file
+from planner.workflows.run import solve_file
 
 _counter = itertools.count()
 

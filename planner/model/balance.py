@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .context import Ctx, Slack
+from planner.model.context import Ctx, Slack
 
 
 def add(ctx: Ctx) -> None:

@@ -7,9 +7,20 @@ import time
 
 import pyomo.environ as pyo
 
-from . import balance, fiscal, investment, objective, offtakes, production, security, stockpiles, supply, trade
-from .context import Ctx
-from .prepare import ModelData
+from planner.model import (
+    balance,
+    fiscal,
+    investment,
+    objective,
+    offtakes,
+    production,
+    security,
+    stockpiles,
+    supply,
+    trade,
+)
+from planner.model.context import Ctx
+from planner.model.prepare import ModelData
 
 FAMILIES = (investment, production, supply, offtakes, stockpiles, trade, fiscal, security, balance, objective)
 log = logging.getLogger("planner")

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression
 
-from .prepare import ModelData
+from planner.model.prepare import ModelData
 
 MUSD = 1e-6  # USD -> MUSD
 _INF = float("inf")

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from .context import MUSD, Ctx, Slack
-from .prepare import _nn
+from planner.model.context import MUSD, Ctx, Slack
+from planner.model.prepare import _nn
 
 
 def add(ctx: Ctx) -> None:

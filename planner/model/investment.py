@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from .context import Ctx
-from .prepare import _nn, annuity_factor
+from planner.model.context import Ctx
+from planner.model.prepare import _nn, annuity_factor
 
 
 def operating_years(d, y: int, lead: int, life: int) -> range:

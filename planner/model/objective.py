@@ -17,7 +17,7 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 
-from .context import Ctx, key_of
+from planner.model.context import Ctx, key_of
 
 
 def add(ctx: Ctx) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from .context import MUSD, Ctx, Slack
+from planner.model.context import MUSD, Ctx, Slack
 
 
 def add(ctx: Ctx) -> None:

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..reader import InputData
-from ..validate import scenario_names
+from planner.input.reader import InputData
+from planner.input.validate import scenario_names
 
 
 def annuity_factor(r: float, life: int) -> float:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from .context import MUSD, Ctx
+from planner.model.context import MUSD, Ctx
 
 
 def add(ctx: Ctx) -> None:

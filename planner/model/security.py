@@ -19,7 +19,7 @@ In the elastic re-solve each target may give by a penalised slack (tonnes).
 """
 from __future__ import annotations
 
-from .context import Ctx, Slack
+from planner.model.context import Ctx, Slack
 
 KINDS = ("max_concern_share", "min_stock_days", "min_domestic_share", "max_shortage_share")
 

@@ -17,9 +17,9 @@ Registers: ``stock[(m,c,t,s)]`` = L, ``fill[(m,c,t,s)]`` = U.
 """
 from __future__ import annotations
 
-from .context import MUSD, Ctx
-from .investment import operating_years
-from .prepare import _nn, annuity_factor
+from planner.model.context import MUSD, Ctx
+from planner.model.investment import operating_years
+from planner.model.prepare import _nn, annuity_factor
 
 
 def add(ctx: Ctx) -> None:

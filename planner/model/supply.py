@@ -23,9 +23,8 @@ from __future__ import annotations
 from collections import defaultdict
 from itertools import islice
 
-
-from .context import MUSD, Ctx
-from .prepare import _nn
+from planner.model.context import MUSD, Ctx
+from planner.model.prepare import _nn
 
 
 def add(ctx: Ctx) -> None:

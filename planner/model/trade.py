@@ -10,8 +10,8 @@ Cost: δ_t · route_cost_mnc · F_mncts, booked to the receiving member n.
 """
 from __future__ import annotations
 
-from .context import MUSD, Ctx
-from .supply import present_commodities
+from planner.model.context import MUSD, Ctx
+from planner.model.supply import present_commodities
 
 
 def add(ctx: Ctx) -> None:

@@ -1,0 +1,511 @@
+"""Decomposition by scenario: progressive hedging with mpi-sppy (issue 5, item 4).
+
+``planner solve FILE --decompose ph`` solves the two-stage problem scenario by
+scenario instead of as one extensive form (EF, :mod:`planner.workflows.run`):
+
+1. **Scenario models.** One Pyomo model per scenario, built by planner's own
+   families: ``build(prepare(inp, scenario=s), direct=False)`` is scenario s
+   alone with probability 1, so its objective is cost_s (with risk aversion
+   (1 − λ) cost_s + λ (η + ξ_s / (1 − α))); mpi-sppy weights it by π_s
+   (``_mpisppy_probability``).  The first stage (nonanticipative variables) is
+   what ``solve_file(fixed=...)`` fixes: modules built, stockpile capacity
+   built, offtakes signed, plus the CVaR threshold η when λ > 0 (η is chosen
+   before the scenario is known; with it in the first stage
+   Σ_s π_s [(1 − λ) cost_s + λ (η + ξ_s / (1 − α))] is the EF objective).
+   No family links scenarios other than through these variables (budgets,
+   security targets, take-or-pay and stock rules are all per scenario; see
+   docs/decomposition.md), so every valid input decomposes exactly.
+2. **Progressive hedging** (``mpisppy.opt.ph.PH``; serial, or one scenario
+   group per MPI rank under ``mpiexec``): iteration 0 solves each scenario on
+   its own (wait-and-see); Σ_s π_s of those optima is a valid lower bound
+   (the *trivial bound*).  Each later iteration averages the first-stage
+   decisions (x̄), moves the prices W_s += ρ (x_s − x̄) and re-solves every
+   scenario with W_s·x and the proximal term ρ/2 ‖x − x̄‖² in its objective.
+   HiGHS solves no MIQP, so the proximal term is linearised (mpi-sppy's
+   outer approximation; exact for binaries).  ρ is cost-proportional and
+   scale-aware (:class:`CostRho`), times ``--ph-rho``.  After the last
+   iteration the W-weighted scenario problems are solved once more without
+   the proximal term: the *Lagrangian bound*, also valid; the reported lower
+   bound is the larger of the two.
+3. **Evaluation.** The consensus first stage x̄ (integer decisions rounded,
+   see :func:`round_plan`) is fixed and the full problem solved by
+   :func:`planner.workflows.run.solve_file` — the results workbook is the usual one,
+   its objective the exact expected cost of that plan (an upper bound), and
+   the summary adds the method, PH iterations, convergence, the lower bound,
+   the gap between the two and the time in PH.  If PH stopped before the
+   scenarios agreed and the average falls short in some scenario, the agreed
+   integer decisions are evaluated with stockpile capacity re-optimised over
+   all scenarios (:func:`reoptimised`), then the largest module builds any
+   scenario chose (:func:`largest_plan`),
+   and the message says what the average lacked; if that cannot be operated
+   either, solve_file's elastic explanation says what would have to give.
+
+On mixed-integer models PH is a heuristic: it need not converge, and the
+evaluated plan need not be optimal; the gap to the lower bound says how far
+from optimal it can be at most.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import math
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyomo.environ as pyo
+
+from planner.common.problems import PlannerError
+from planner.input.load import load
+from planner.input.reader import InputData
+from planner.input.validate import scenario_names
+from planner.model.build import build
+from planner.model.context import lin
+from planner.model.prepare import _nn, prepare
+from planner.solve.highs import PYOMO_SOLVER, pyomo_solver_options
+from planner.workflows.run import (
+    Outcome,
+    explain_infeasible,
+    infeasibility_message,
+    solve_file,
+    solve_model,
+    unbounded_hint,
+)
+
+log = logging.getLogger("planner")
+
+with contextlib.redirect_stdout(io.StringIO()):  # mpi-sppy prints a banner on import
+    import mpisppy.MPI as mpi
+    import mpisppy.utils.sputils as sputils
+    from mpisppy.convergers.converger import Converger
+    from mpisppy.extensions.extension import Extension
+    from mpisppy.opt.ph import PH
+
+def rank() -> int:
+    """This process's MPI rank (0 without MPI: mpi-sppy's stand-in communicator)."""
+    return mpi.COMM_WORLD.Get_rank()
+
+
+def _info(*args) -> None:
+    """Progress at INFO, from rank 0 only (under mpiexec every rank runs the same code)."""
+    if rank() == 0:
+        log.info(*args)
+
+
+# --------------------------------------------------------------------------- defaults and limits
+DEFAULT_ITERATIONS = 50
+DEFAULT_RHO = 1.0
+DEFAULT_TOL = 1e-3
+PROX_TOL = 1e-3  # mpi-sppy's proximal_linearization_tolerance (its default 1e-1 stalled PH on our LPs)
+FIRST_STAGE = ("build", "stock_build", "signed")  # the kinds of solve_file's ``fixed`` keys
+
+
+@dataclass
+class PHResult:
+    plan: dict                 # fixed key -> value to fix (integers rounded), what solve_file(fixed=) takes
+    xbar: dict                 # fixed key -> consensus value before rounding
+    iterations: int
+    convergence: float         # disagreement(): largest relative disagreement between scenarios (0: agreed)
+    converged: bool
+    trivial_bound: float       # MUSD: Σ_s π_s (scenario s solved alone)
+    lagrangian_bound: float    # MUSD: with the final W, without proximal term (nan if not computed)
+    seconds: float
+    n_first_stage: int
+    rounded: list = field(default_factory=list)  # keys whose consensus was not integral
+    ranks: int = 1             # MPI ranks PH ran on
+    largest: dict | None = None  # the largest module builds any scenario chose (largest_plan)
+
+    @property
+    def bound(self) -> float:
+        vals = [b for b in (self.trivial_bound, self.lagrangian_bound) if b == b]
+        return max(vals) if vals else float("nan")
+
+
+# --------------------------------------------------------------------------- scenario models
+def check_decomposable(inp: InputData, path: str) -> None:
+    """One-line refusal for inputs the decomposition cannot (or need not) handle."""
+    n = len(scenario_names(inp))
+    if n < 2:
+        raise PlannerError(f"{path}: --decompose ph needs at least two scenarios (sheet 'scenarios' has {n}); "
+                           "solve it without --decompose")
+
+
+def scenario_creator(sname: str, inp: InputData, probs: dict):
+    """Scenario ``sname`` alone as a Pyomo model (planner's families), with its probability and root node."""
+    d = prepare(inp, scenario=sname)
+    ctx = build(d, elastic=False, direct=False)
+    if ctx.structural:  # infeasible before solving (e.g. a demand nothing can supply): explained by the caller
+        raise ScenarioFailed([sname])
+    m = ctx.m
+    keys = [("build",) + k for k in ctx.B] + [("stock_build",) + k for k in ctx.K] + [("signed", o) for o in ctx.Z]
+    varlist = list(ctx.B.values()) + list(ctx.K.values()) + list(ctx.Z.values())
+    if hasattr(m, "cvar_eta"):  # CVaR threshold η: first stage, not a plan decision
+        keys.append(("cvar_eta",))
+        varlist.append(m.cvar_eta[0])
+    m.first_stage_cost = pyo.Expression(expr=lin([(coef, v) for s, _m, _c, coef, v in ctx.costs if s is None]))
+    sputils.attach_root_node(m, m.first_stage_cost, varlist)
+    m._mpisppy_probability = probs[sname]
+    m._planner_keys = keys
+    m._planner_limits = first_stage_limits(d, keys)
+    return m
+
+
+def first_stage_limits(d, keys: list) -> list:
+    """The first stage's own constraints as [(keys, limit), ...]: Σ_y B_py ≤ max_modules_p and
+    Σ_y K_mcy ≤ max_capacity_t − existing_capacity_t (the only rows with first-stage variables alone)."""
+    out = []
+    for p in d.processes:
+        mm = _nn(p["max_modules"])
+        ks = [k for k in keys if k[0] == "build" and k[1] == p["process"]]
+        if mm is not None and ks:
+            out.append((ks, float(mm)))
+    for sp in d.stockpiles:
+        mx = _nn(sp["max_capacity_t"])
+        ks = [k for k in keys if k[0] == "stock_build" and k[1:3] == (sp["member"], sp["commodity"])]
+        if mx is not None and ks:
+            out.append((ks, float(mx) - float(sp["existing_capacity_t"] or 0.0)))
+    return out
+
+
+# --------------------------------------------------------------------------- rho and convergence
+def _allreduce(ph, arr: np.ndarray, op) -> np.ndarray:
+    out = np.zeros_like(arr)
+    ph.comms["ROOT"].Allreduce(arr, out, op=op)
+    return out
+
+
+def _nonant_stats(ph):
+    """Across all scenarios (all ranks): x̄ = Σ π x, Σ π |x − x̄|, max x and min x of every nonant."""
+    scen = list(ph.local_scenarios.values())
+    X = np.array([[v._value if v._value is not None else 0.0 for v in s._mpisppy_data.nonant_indices.values()]
+                  for s in scen])
+    P = np.array([s._mpisppy_probability for s in scen])
+    xbar = _allreduce(ph, P @ X, mpi.SUM)
+    dev = _allreduce(ph, P @ np.abs(X - xbar), mpi.SUM)
+    xmax = _allreduce(ph, X.max(axis=0), mpi.MAX)
+    xmin = _allreduce(ph, X.min(axis=0), mpi.MIN)
+    return xbar, dev, xmax, xmin
+
+
+def _cost_weights(ph) -> np.ndarray:
+    """|c_i|: each first-stage variable's objective coefficient (MUSD per module, tonne, contract; the same in
+    every scenario, taken as the largest over all), those without a cost given the median of the others."""
+    scen = list(ph.local_scenarios.values())
+    c = np.zeros(len(scen[0]._mpisppy_data.nonant_indices))
+    for s in scen:
+        cc = sputils.nonant_cost_coeffs(s)
+        c = np.maximum(c, np.abs(np.array([cc[k] for k in s._mpisppy_data.nonant_indices])))
+    c = _allreduce(ph, c, mpi.MAX)
+    pos = c[c > 0]
+    return np.where(c > 0, c, float(np.median(pos)) if len(pos) else 1.0)
+
+
+def disagreement(ph) -> float:
+    """The convergence metric: the largest disagreement between scenarios on any first-stage decision,
+    max_i Σ_s π_s |x_si − x̄_i| / max(1, |x̄_i|) — relative to the decision's size, absolute below one unit (one
+    module, tonne or contract); 0 when every scenario chose the same first stage.  (mpi-sppy's own metric, an
+    unscaled mean over tonnes, modules and contracts alike, is off.)  Not weighted by cost: a cheap decision
+    (stockpile capacity) may still be the one a security target needs, so every decision must agree."""
+    xbar, dev, _, _ = _nonant_stats(ph)
+    return _disagreement(xbar, dev)
+
+
+def _disagreement(xbar, dev) -> float:
+    return float(np.max(dev / np.maximum(1.0, np.abs(xbar)))) if len(xbar) else 0.0
+
+
+class CostRho(Extension):
+    """ρ per first-stage variable from its cost and from how far the scenarios disagree after iteration 0
+    (the SEP rule of Watson & Woodruff 2011): ρ_i = R · |c_i| / max(1, Σ_s π_s |x_si − x̄_i|) for a continuous
+    variable, R · |c_i| / (max_s x_si − min_s x_si + 1) for an integer one, with |c_i| from
+    :func:`_cost_weights` and R = ``--ph-rho``.  One W step is then about one unit's cost, whatever the unit:
+    tonnes of stockpile and modules converge alike.  The same ρ in every scenario (computed from figures over
+    all scenarios), as PH requires."""
+
+    def post_iter0(self):
+        ph = self.opt
+        c = _cost_weights(ph)
+        _xbar, dev, xmax, xmin = _nonant_stats(ph)
+        scen = list(ph.local_scenarios.values())
+        integer = np.array([v.is_integer() or v.is_binary() for v in scen[0]._mpisppy_data.nonant_indices.values()],
+                           dtype=bool)
+        rho = ph.options["planner_rho"] * np.where(integer, c / (xmax - xmin + 1.0), c / np.maximum(1.0, dev))
+        for s in scen:
+            for r, k in zip(rho, s._mpisppy_data.nonant_indices):
+                s._mpisppy_model.rho[k]._value = float(r)
+
+
+class Convergence(Converger):
+    """Stop when the scenarios' disagreement on the first stage (:func:`disagreement`) is below ``--ph-tol``."""
+
+    def __init__(self, ph):
+        super().__init__(ph)
+        self.ph = ph
+
+    def is_converged(self):
+        self.conv = disagreement(self.ph)
+        _info("PH iteration %d: convergence %.3g (target %.3g), %.1f s", self.ph._PHIter, self.conv,
+              self.ph.options["planner_tol"], time.perf_counter() - self.ph.start_time)
+        return self.conv < self.ph.options["planner_tol"]
+
+
+class _LogLines(io.TextIOBase):
+    """mpi-sppy's prints go to the planner logger at DEBUG level (the terminal stays quiet)."""
+
+    def write(self, s):
+        for line in s.splitlines():
+            if line.strip():
+                log.debug("mpi-sppy: %s", line.rstrip())
+        return len(s)
+
+
+# --------------------------------------------------------------------------- PH
+def ph_options(settings: dict, iterations: int, rho: float, tol: float) -> dict:
+    sopts = pyomo_solver_options(settings)
+    return {
+        "solver_name": PYOMO_SOLVER,
+        "PHIterLimit": int(iterations),
+        "defaultPHrho": 1.0,         # replaced by CostRho after iteration 0
+        "convthresh": 0.0,           # mpi-sppy's unscaled metric off: Convergence decides
+        "verbose": False,
+        "display_progress": False,
+        "display_timing": False,
+        "toc": False,
+        "linearize_proximal_terms": True,          # HiGHS: no MIQP; outer approximation of (x − x̄)²
+        "linearize_binary_proximal_terms": True,   # x² = x for binaries (exact)
+        "proximal_linearization_tolerance": PROX_TOL,
+        "solver_options_layers": [sputils.solver_options_layer("default", sopts)],
+        "time_limit": float(settings["time_limit_s"]),
+        "planner_rho": float(rho),
+        "planner_tol": float(tol),
+    }
+
+
+def run_ph(inp: InputData, iterations: int = DEFAULT_ITERATIONS, rho: float = DEFAULT_RHO,
+           tol: float = DEFAULT_TOL, lagrangian: bool = True) -> PHResult:
+    """Progressive hedging on ``inp``'s scenarios; returns the consensus plan and the bounds."""
+    t0 = time.perf_counter()
+    d = prepare(inp)  # the scenarios and probabilities exactly as the extensive form has them
+    names, probs = list(d.scen), dict(zip(d.scen, map(float, d.prob)))
+    opts = ph_options(inp.settings, iterations, rho, tol)
+    with contextlib.redirect_stdout(_LogLines()), warnings.catch_warnings():
+        # mpi-sppy divides by the number of first-stage variables in its own (unused) metric: 0/0 without any
+        warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
+        ph = PH(opts, names, scenario_creator, scenario_creator_kwargs={"inp": inp, "probs": probs},
+                extensions=CostRho, ph_converger=Convergence)
+        _info("PH: %d scenarios, %d first-stage variables, %d MPI rank(s)", len(names),
+              len(next(iter(ph.local_scenarios.values()))._mpisppy_data.nonant_indices), ph.n_proc)
+        try:
+            _conv, _eobj, trivial = ph.ph_main(finalize=False)
+        except RuntimeError as e:  # mpi-sppy: "Infeasibility detected" (a scenario without solution, any rank)
+            failed = [k for k, s in ph.local_scenarios.items()
+                      if not getattr(s._mpisppy_data, "solution_available", True)]
+            if failed or ph.n_proc > 1:
+                raise ScenarioFailed(failed) from e
+            raise
+        _info("PH: trivial bound (scenarios alone) %.6g MUSD", trivial)
+        its = ph._PHIter
+        xbar, dev, xmax, _xmin = _nonant_stats(ph)  # of the last solves (mpi-sppy's x̄ predates them)
+        conv = _disagreement(xbar, dev)
+        lag = float("nan")
+        if lagrangian and its > 0:
+            lag = float(ph.post_solve_bound(solver_options=pyomo_solver_options(inp.settings)))
+            _info("PH: Lagrangian bound %.6g MUSD", lag)
+    first = next(iter(ph.local_scenarios.values()))
+    keys = first._planner_keys
+    integer = [v.is_integer() or v.is_binary() for v in first._mpisppy_data.nonant_indices.values()]
+    plan, rounded = round_plan(keys, xbar, integer, first._planner_limits)
+    largest = largest_plan(plan, keys, xmax, integer, first._planner_limits)
+    return PHResult(plan=plan, xbar={k: float(x) for k, x in zip(keys, xbar)}, iterations=its, convergence=conv,
+                    converged=conv < tol, trivial_bound=float(trivial), lagrangian_bound=lag,
+                    seconds=time.perf_counter() - t0, n_first_stage=len(keys), rounded=rounded, ranks=ph.n_proc,
+                    largest=largest)
+
+
+class ScenarioFailed(Exception):
+    """Scenario subproblems without a solution (infeasible, unbounded or out of time) in PH."""
+
+    def __init__(self, names):
+        super().__init__(", ".join(names))
+        self.names = names
+
+
+def round_plan(keys: list, xbar, integer: list, limits: list) -> tuple[dict, list]:
+    """The consensus as a ``fixed`` dict: integer decisions rounded to the nearest integer (halves up),
+    continuous ones clipped at 0; if rounding up breaks a first-stage limit (``limits``: [(keys, limit)], e.g.
+    max_modules), the decisions rounded up the most go back down first.  Returns (plan, keys whose consensus
+    was not integral).  (x̄ itself keeps every limit: it is an average of plans that keep them.)"""
+    plan, rounded = {}, []
+    for k, x, is_int in zip(keys, xbar, integer):
+        if k[0] not in FIRST_STAGE:
+            continue
+        if is_int:
+            r = float(math.floor(x + 0.5))  # half up (Python's round() halves to even)
+            if abs(r - x) > 1e-6:
+                rounded.append(k)
+            plan[k] = r
+        else:
+            plan[k] = max(0.0, float(x))
+    xb = dict(zip(keys, xbar))
+    for ks, limit in limits:
+        excess = sum(plan[k] for k in ks) - limit
+        ups = sorted((k for k in ks if plan[k] > xb[k] + 1e-9), key=lambda k: plan[k] - xb[k], reverse=True)
+        for k in ups:
+            if excess <= 1e-9:
+                break
+            plan[k] -= 1.0
+            excess -= 1.0
+    return plan, rounded
+
+
+def reoptimised(plan: dict) -> dict:
+    """``plan`` with every stockpile-capacity decision left free (None): the integer decisions (modules built,
+    offtakes signed) as agreed, stockpile capacity re-optimised over all scenarios when the plan is evaluated
+    (an LP once the integers are fixed)."""
+    return {k: (None if k[0] == "stock_build" else v) for k, v in plan.items()}
+
+
+def largest_plan(plan: dict, keys: list, xmax, integer: list, limits: list) -> dict | None:
+    """``plan`` with every module build at the most any scenario chose, offtakes as agreed and stockpile
+    capacity left free (re-optimised at evaluation, see :func:`reoptimised`).
+
+    More processing capacity never makes a scenario's operations infeasible (it only loosens capacity rows; its
+    cost is first stage), so when the scenarios agree on the offtakes this plan can be operated wherever each
+    scenario's own plan could.  None if the larger builds break a process's max_modules."""
+    big = reoptimised(plan)
+    for k, x, is_int in zip(keys, xmax, integer):
+        if k[0] == "build":
+            big[k] = float(math.floor(x + 0.5)) if is_int else max(0.0, float(x))
+    for ks, limit in limits:
+        if all(k[0] == "build" for k in ks) and sum(big[k] for k in ks) > limit + 1e-6 * max(1.0, abs(limit)):
+            return None
+    return big
+
+
+# --------------------------------------------------------------------------- end to end
+def solve_file_ph(path: str, out: str | None = None, overrides: dict | None = None, force: bool = False,
+                  many: bool = False, write: bool = True, data: InputData | None = None,
+                  iterations: int = DEFAULT_ITERATIONS, rho: float = DEFAULT_RHO, tol: float = DEFAULT_TOL,
+                  lagrangian: bool = True) -> Outcome:
+    """PH, then the consensus plan evaluated exactly by :func:`planner.workflows.run.solve_file` (usual workbook, with
+    the decomposition's figures added to its summary)."""
+    check_ph_options(iterations, rho, tol)
+    inp = data or load(path, overrides)
+    check_decomposable(inp, path)
+    try:
+        ph = run_ph(inp, iterations=iterations, rho=rho, tol=tol, lagrangian=lagrangian)
+    except ScenarioFailed as e:
+        if not e.names:  # the scenario without solution lives on another MPI rank, which reports it
+            return Outcome(input=path, status="no solution", exit_code=1)
+        return _scenario_failure(path, inp, e.names)
+    if rank() != 0:  # under mpiexec: rank 0 evaluates the plan and writes the workbook, the others are done
+        return Outcome(input=path, status=f"ph (MPI rank {rank()})", exit_code=0)
+    log.info("PH: %d iteration(s), convergence %.3g%s; lower bound %.6g MUSD; %.1f s", ph.iterations,
+             ph.convergence, "" if ph.converged else " (not converged)", ph.bound, ph.seconds)
+    if ph.rounded:
+        log.info("PH: %d integer decision(s) had no consensus and were rounded (e.g. %s = %.3g)",
+                 len(ph.rounded), "/".join(map(str, ph.rounded[0])), ph.xbar[ph.rounded[0]])
+
+    note = ["the scenarios' average first stage" + (", integer decisions rounded" if ph.rounded else "")]
+
+    def evaluate(plan: dict) -> Outcome:
+        oc = solve_file(path, out=out, force=force, many=many, fixed=plan, write=write, data=inp,
+                        summary_rows=lambda o: summary_rows(ph, o.objective, iterations, rho, tol, note[0]))
+        oc.times["ph"] = ph.seconds
+        oc.ph = ph
+        return oc
+
+    oc = evaluate(ph.plan)
+    if oc.relaxed is not None:
+        # the average falls short somewhere (a stock-days target, say): keep what PH agreed on where it can
+        items = [ln.strip(" -") for ln in oc.message.splitlines()[1:]]
+        short = f"{len(oc.relaxed)} shortfall(s), e.g. {items[0]}" if items else "infeasible"
+        average_note = note[0]
+        tries = []
+        rep = reoptimised(ph.plan)
+        if rep != ph.plan:
+            tries.append((rep, "the integer decisions agreed, stockpile capacity re-optimised over all scenarios"))
+        if ph.largest is not None and ph.largest != rep:
+            tries.append((ph.largest, "the largest module builds any scenario chose, offtakes as agreed, "
+                                      "stockpile capacity re-optimised over all scenarios"))
+        for plan, what in tries:
+            log.warning("PH: the scenarios' average plan cannot be operated in every scenario (%s); evaluating %s",
+                        short, what)
+            note[0] = f"{what} (the average plan could not be operated in every scenario: {short})"
+            alt = evaluate(plan)
+            if alt.exit_code == 0:
+                alt.message = (f"{path}: PH stopped before the scenarios agreed, and their average plan cannot be "
+                               f"operated in every scenario ({short}); the results are for {what}, "
+                               f"{100 * ph_gap(alt.objective, ph.bound):.3g}% above the lower bound (raise "
+                               "--ph-iterations for a plan PH agrees on)")
+                oc = alt
+                break
+        else:
+            note[0] = average_note
+    if oc.exit_code == 0:
+        oc.gap = ph_gap(oc.objective, ph.bound)
+        oc.status = "progressive hedging plan"  # the terminal's title; the summary sheet keeps the solve status
+    elif oc.relaxed is not None:  # no plan can be operated in every scenario: solve_file's elastic explanation
+        why = oc.message.split(": the model is infeasible", 1)[-1].lstrip(". ,")
+        oc.message = (f"{path}: the plan progressive hedging agreed on ({note[0]}) cannot be operated in every "
+                      f"scenario{'' if ph.converged else ' (PH stopped before the scenarios agreed: raise --ph-iterations)'}"
+                      f"; {why[:1].lower() + why[1:]}")
+    return oc
+
+
+def ph_gap(objective: float, bound: float) -> float:
+    """(evaluated objective − lower bound) / |evaluated objective|: how far from optimal the plan can be."""
+    if not (objective == objective and bound == bound):
+        return float("nan")
+    return max(0.0, objective - bound) / max(abs(objective), 1e-9)
+
+
+def summary_rows(ph: PHResult, objective: float, iterations: int, rho: float, tol: float, plan: str) -> list:
+    return [
+        ("method", "ph (progressive hedging, mpi-sppy): the first stage agreed scenario by scenario, then fixed and "
+                   "evaluated exactly; objective_musd is that plan's expected cost, mip_gap and "
+                   "mip_dual_bound_musd are of this fixed-plan solve"),
+        ("ph_lower_bound_musd", ph.bound),
+        ("ph_gap", ph_gap(objective, ph.bound)),
+        ("ph_trivial_bound_musd", ph.trivial_bound),
+        ("ph_lagrangian_bound_musd", ph.lagrangian_bound),
+        ("ph_iterations", ph.iterations),
+        ("ph_convergence", ph.convergence),
+        ("ph_converged", ph.converged),
+        ("ph_plan", plan),
+        ("ph_rounded_integer_decisions", len(ph.rounded)),
+        ("ph_settings", f"iteration limit {iterations}, rho multiplier {rho:g}, tolerance {tol:g}, "
+                        f"solver {PYOMO_SOLVER}, {ph.ranks} MPI rank(s)"),
+        ("time_ph_s", round(ph.seconds, 4)),
+    ]
+
+
+def check_ph_options(iterations=DEFAULT_ITERATIONS, rho=DEFAULT_RHO, tol=DEFAULT_TOL) -> None:
+    """One-line errors for bad PH options (the CLI turns them into usage errors)."""
+    if not isinstance(iterations, int) or isinstance(iterations, bool) or iterations < 0:
+        raise PlannerError(f"--ph-iterations must be a whole number, 0 or more (got {iterations})")
+    if not (isinstance(rho, (int, float)) and math.isfinite(rho) and rho > 0):
+        raise PlannerError(f"--ph-rho must be a positive number (got {rho})")
+    if not (isinstance(tol, (int, float)) and math.isfinite(tol) and tol > 0):
+        raise PlannerError(f"--ph-tol must be a positive number (got {tol})")
+
+
+def _scenario_failure(path: str, inp: InputData, names: list) -> Outcome:
+    """A scenario had no solution in PH: say why in the analyst's terms (its own elastic re-solve)."""
+    s = names[0]
+    d = prepare(inp, scenario=s)
+    _ctx, res, _ = solve_model(d)
+    oc = Outcome(input=path, status=res.status, exit_code=1)
+    if res.status == "infeasible":
+        oc.relaxed = explain_infeasible(d)
+        oc.message = infeasibility_message(path, oc.relaxed).replace(
+            "the model is infeasible", f"scenario '{s}' is infeasible on its own (so the whole problem is)", 1)
+    elif res.status == "unbounded":
+        oc.message = f"{path}: scenario '{s}' is unbounded (cost can fall without limit). Likely cause: " \
+                     f"{unbounded_hint(d)}."
+    else:
+        oc.message = f"{path}: scenario '{s}' could not be solved in progressive hedging (status '{res.status}'); " \
+                     "raise --time-limit or solve without --decompose"
+    return oc
