@@ -133,6 +133,12 @@ SETTINGS = (
            description="lambda: objective = (1 - lambda) expected cost + lambda CVaR", min=0, max=1),
     Column("cvar_alpha", FLOAT, default=0.9, unit="share",
            description="confidence level of the CVaR", min=0, max_exclusive=1),
+    Column("foresight_years", INT, default=0, unit="years",
+           description="how many years before two scenarios' data first differ their operations may differ "
+                       "(derived scenario tree); beyond the horizon = full foresight (plain two-stage model)", min=0),
+    Column("terminal_stock_value", FLOAT, default=1.0, unit="share 0-1",
+           description="share of its replacement cost at which stock left at end_year is credited; 0 = worthless",
+           min=0, max=1),
 )
 
 SHEETS: tuple[Sheet, ...] = (
@@ -262,6 +268,11 @@ SHEETS: tuple[Sheet, ...] = (
         Column("probability", FLOAT, required=True, min=0, max=1, unit="share",
                description="probabilities must sum to 1"),
         Column("description", TEXT),
+        Column("parent", KEY, ref=SCENARIO_REF,
+               description="explicit scenario tree: the scenario this one shares its operations with before "
+                           "branch_year (every scenario but one root names a parent, or none does)"),
+        Column("branch_year", YEAR, unit="year",
+                description="first year in which this scenario's operations may differ from its parent's"),
     ), key=("scenario",), description="Possible futures; default one scenario 'base' with probability 1."),
     Sheet("scenario_prices", (
         Column("scenario", KEY, required=True, ref=SCENARIO_REF),
