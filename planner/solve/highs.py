@@ -13,6 +13,14 @@ defined here too (``PYOMO_SOLVER``, ``pyomo_solver_options``).
 
 For a MIP, shadow prices come from the LP with every integer column fixed at
 its optimum (bounds changed in place, integrality dropped, warm re-solve).
+
+Money and tolerances (SPEC §3): the model's costs are in MUSD, so a difference of 0.01 USD/t at a
+weight (probability x discount factor) of 0.05 is a cost coefficient of 5e-10, under HiGHS's
+optimality tolerances (1e-7).  HiGHS therefore sees the objective multiplied by ``OBJ_SCALE`` = 1e4
+(units of 100 USD): that difference becomes 5e-6, fifty times the tolerance, while the largest cost
+coefficients (capex of a module, ~1e3 MUSD, elastic penalties 1e3 MUSD/t) stay near 1e7, where
+double precision still resolves the tolerance.  The objective, bound and duals are divided back on
+the way out, so everything above this module sees MUSD and shadow prices unchanged.
 """
 from __future__ import annotations
 
@@ -27,6 +35,8 @@ import highspy
 import numpy as np
 
 log = logging.getLogger("planner")
+
+OBJ_SCALE = 1e4  # the objective HiGHS sees is MUSD x OBJ_SCALE (see the module docstring)
 
 _STATUS = {
     "kOptimal": "optimal",
@@ -289,7 +299,8 @@ def _solve_arrays(arrays, compile_seconds: float, time_limit: float = 600.0, mip
     is_mip = bool(integer.any())
     # the array form of passModel: one copy into HiGHS (a HighsLp object costs a copy per field, ~4x slower)
     status = h.passModel(int(n_cols), int(n_rows), int(A.nnz), int(highspy.MatrixFormat.kColwise),
-                int(highspy.ObjSense.kMinimize), float(offset), np.ascontiguousarray(cost, dtype=float),
+                int(highspy.ObjSense.kMinimize), float(offset) * OBJ_SCALE,
+                np.ascontiguousarray(cost, dtype=float) * OBJ_SCALE,
                 np.ascontiguousarray(lower, dtype=float), np.ascontiguousarray(upper, dtype=float),
                 np.ascontiguousarray(row_lo, dtype=float), np.ascontiguousarray(row_hi, dtype=float),
                 A.indptr.astype(np.int32, copy=False), A.indices.astype(np.int32, copy=False),
@@ -321,15 +332,15 @@ def _solve_arrays(arrays, compile_seconds: float, time_limit: float = 600.0, mip
     if has_sol:
         sol = h.getSolution()
         res.x = np.asarray(sol.col_value, dtype=float)
-        res.objective = float(hinfo.objective_function_value)
+        res.objective = float(hinfo.objective_function_value) / OBJ_SCALE
         if is_mip:
             res.gap = float(hinfo.mip_gap) if np.isfinite(hinfo.mip_gap) else float("nan")
-            res.bound = float(hinfo.mip_dual_bound)
+            res.bound = float(hinfo.mip_dual_bound) / OBJ_SCALE
         else:
             res.gap = 0.0
             res.bound = res.objective
         if not is_mip and sol.dual_valid:
-            res.row_dual = np.asarray(sol.row_dual, dtype=float)
+            res.row_dual = np.asarray(sol.row_dual, dtype=float) / OBJ_SCALE
         elif is_mip and duals:
             t4 = time.perf_counter()
             idx = np.flatnonzero(integer).astype(np.int32)
@@ -342,7 +353,7 @@ def _solve_arrays(arrays, compile_seconds: float, time_limit: float = 600.0, mip
             times["highs_fixed_lp"] = time.perf_counter() - t4
             sol2 = h.getSolution()
             if _STATUS.get(h.getModelStatus().name) == "optimal" and sol2.dual_valid:
-                res.row_dual = np.asarray(sol2.row_dual, dtype=float)
+                res.row_dual = np.asarray(sol2.row_dual, dtype=float) / OBJ_SCALE
     times["total_solver"] = time.perf_counter() - t0
     log.info("HiGHS: %s, %d rows x %d cols, %d nonzeros, %d integer; objective %.6g MUSD, gap %.3g%%",
              status, n_rows, n_cols, res.nnz, res.n_int, res.objective, 100 * (res.gap or 0))
