@@ -51,6 +51,7 @@ class Column:
     ref: tuple[str, str] | None = None  # (sheet, column) the value must exist in
     choices: tuple[str, ...] = ()
     ref_extra: tuple[tuple[str, str], ...] = ()  # further places a value may be found
+    target: bool = False               # a security target kind (a row of sheet security must fill one)
 
     @property
     def range_text(self) -> str:
@@ -74,6 +75,8 @@ class Sheet:
     required: bool = False
     description: str = ""
     kind: str = "table"  # "table", "settings" (key/value) or "free" (copied through)
+    year_range: tuple[str, str] | None = None  # (first, last) year columns of a row's period
+    implicit_keys: tuple[str, ...] = ()  # keys that exist when the sheet is empty (scenario 'base')
 
     def column(self, name: str) -> Column:
         for c in self.columns:
@@ -86,9 +89,9 @@ class Sheet:
         return [c.name for c in self.columns]
 
 
-def _share(name, desc, default=None, required=False, unit="share 0-1"):
+def _share(name, desc, default=None, required=False, unit="share 0-1", target=False):
     return Column(name, FLOAT, required=required, default=default, unit=unit,
-                  description=desc, min=0, max=1)
+                  description=desc, min=0, max=1, target=target)
 
 
 def _money(name, desc, unit, default=None, required=False, negative=False):
@@ -243,7 +246,7 @@ SHEETS: tuple[Sheet, ...] = (
         Column("end_year", YEAR, default=END, unit="year"),
         _money("signing_cost_musd", "paid in start_year", "MUSD", default=0.0),
         Column("country_of_concern", BOOL, default=False, description="counts towards max_concern_share"),
-    ), key=("offtake",), description="Contract options the bloc may sign."),
+    ), key=("offtake",), year_range=("start_year", "end_year"), description="Contract options the bloc may sign."),
     Sheet("routes", (
         Column("from", KEY, required=True, ref=MEMBER_REF),
         Column("to", KEY, required=True, ref=MEMBER_REF),
@@ -257,12 +260,12 @@ SHEETS: tuple[Sheet, ...] = (
         Column("member", KEY, ref=MEMBER_REF, description="blank = whole bloc"),
         Column("from_year", YEAR, default=START, unit="year"),
         Column("to_year", YEAR, default=END, unit="year"),
-        _share("max_concern_share", "imports and offtakes from countries of concern / consumption"),
-        Column("min_stock_days", FLOAT, unit="days", min=0,
+        _share("max_concern_share", "imports and offtakes from countries of concern / consumption", target=True),
+        Column("min_stock_days", FLOAT, unit="days", min=0, target=True,
                description="end-of-year stock >= days/365 x consumption, in years the commodity is not disrupted"),
-        _share("min_domestic_share", "own output / consumption"),
-        _share("max_shortage_share", "shortage / demand"),
-    ), description="Supply-security targets (several may cover one item)."),
+        _share("min_domestic_share", "own output / consumption", target=True),
+        _share("max_shortage_share", "shortage / demand", target=True),
+    ), year_range=("from_year", "to_year"), description="Supply-security targets (several may cover one item)."),
     Sheet("scenarios", (
         Column("scenario", KEY, required=True),
         Column("probability", FLOAT, required=True, min=0, max=1, unit="share",
@@ -273,7 +276,7 @@ SHEETS: tuple[Sheet, ...] = (
                            "branch_year (every scenario but one root names a parent, or none does)"),
         Column("branch_year", YEAR, unit="year",
                 description="first year in which this scenario's operations may differ from its parent's"),
-    ), key=("scenario",), description="Possible futures; default one scenario 'base' with probability 1."),
+    ), key=("scenario",), implicit_keys=("base",), description="Possible futures; default one scenario 'base' with probability 1."),
     Sheet("scenario_prices", (
         Column("scenario", KEY, required=True, ref=SCENARIO_REF),
         Column("commodity", KEY, required=True, ref=COMMODITY_REF),
@@ -282,7 +285,7 @@ SHEETS: tuple[Sheet, ...] = (
         Column("from_year", YEAR, default=START, unit="year"),
         Column("to_year", YEAR, default=END, unit="year"),
         Column("multiplier", FLOAT, required=True, min=0, unit="x", description="overlapping rows multiply"),
-    ), description="Price multipliers per scenario."),
+    ), year_range=("from_year", "to_year"), description="Price multipliers per scenario."),
     Sheet("scenario_demand", (
         Column("scenario", KEY, required=True, ref=SCENARIO_REF),
         Column("commodity", KEY, required=True, ref=COMMODITY_REF),
@@ -290,7 +293,7 @@ SHEETS: tuple[Sheet, ...] = (
         Column("from_year", YEAR, default=START, unit="year"),
         Column("to_year", YEAR, default=END, unit="year"),
         Column("multiplier", FLOAT, required=True, min=0, unit="x", description="overlapping rows multiply"),
-    ), description="Demand multipliers per scenario."),
+    ), year_range=("from_year", "to_year"), description="Demand multipliers per scenario."),
     Sheet("disruptions", (
         Column("scenario", KEY, required=True, ref=SCENARIO_REF),
         Column("supplier", KEY, required=True, ref=("suppliers", "supplier"), ref_extra=(("offtakes", "seller"),),
@@ -299,7 +302,7 @@ SHEETS: tuple[Sheet, ...] = (
         Column("from_year", YEAR, required=True, unit="year"),
         Column("to_year", YEAR, required=True, unit="year"),
         _share("available_share", "share of normal supply still available (0 = full ban)", required=True),
-    ), description="Supply cuts per scenario; overlapping rows: the smallest share holds."),
+    ), year_range=("from_year", "to_year"), description="Supply cuts per scenario; overlapping rows: the smallest share holds."),
     Sheet("sources", (
         Column("item", TEXT), Column("value", TEXT), Column("unit", TEXT), Column("source", TEXT),
         Column("status", TEXT, description="primary, secondary, assumption, unverified"),

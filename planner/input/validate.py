@@ -8,19 +8,13 @@ from __future__ import annotations
 
 import math
 
-import pandas as pd
-
 from planner.input.reader import InputData
-from planner.input.schema import FLOAT, SETTING_BY_NAME, SHEETS
+from planner.input.schema import FLOAT, SETTING_BY_NAME, SHEET_BY_NAME, SHEETS
 
 PROB_TOL = 1e-6
 SPAN_WARN = 1e9      # nonzero numeric inputs spanning more than this: the solver may struggle (warning)
 TOO_LARGE = 1e15     # no quantity, price or cost is this large; HiGHS treats 1e20 as infinite (error)
 SPAN_SETTINGS = ("shortage_penalty_usd_per_t", "default_route_cost_usd_per_t")
-
-
-def _rows(df: pd.DataFrame):
-    return df.to_dict("records")
 
 
 def _isnum(x) -> bool:
@@ -29,223 +23,346 @@ def _isnum(x) -> bool:
 
 def scenario_names(data: InputData) -> list[str]:
     sc = data.tables["scenarios"]
-    return [s for s in sc["scenario"] if s is not None] if len(sc) else ["base"]
+    return [s for s in sc["scenario"] if s is not None] if len(sc) else list(SHEET_BY_NAME["scenarios"].implicit_keys)
 
 
-def validate(data: InputData) -> InputData:
-    if data.damaged or not data.settings or data.problems.errors and not data.sha256:
-        return data  # the file (or one of its sheets) could not be read; nothing more to check
-    P = data.problems
-    T = data.tables
-    memo = {}
+class Check:
+    """What every rule reads: the problem list, the tables (each turned into records once, as the rules read
+    them many times), the horizon, and the keys each referenced column holds."""
 
-    def _rows(df):  # each table turned into records once (the rules below read them many times)
-        if id(df) not in memo:
-            memo[id(df)] = (df, df.to_dict("records"))
-        return memo[id(df)][1]
-    st = data.settings
-    y0, y1 = st.get("start_year"), st.get("end_year")
-    horizon_ok = isinstance(y0, int) and isinstance(y1, int) and y0 <= y1
+    def __init__(self, data: InputData):
+        self.data = data
+        self.P = data.problems
+        self.T = data.tables
+        self.settings = data.settings
+        self.y0, self.y1 = data.settings.get("start_year"), data.settings.get("end_year")
+        self.horizon_ok = isinstance(self.y0, int) and isinstance(self.y1, int) and self.y0 <= self.y1
+        self._memo = {}
+        self.known = {}
+        for s in SHEETS:  # every (sheet, column) a reference of the schema points at
+            for c in s.columns:
+                for target in (c.ref, *c.ref_extra) if c.ref else c.ref_extra:
+                    if target not in self.known:
+                        self.known[target] = self._keys(*target)
 
-    # ---- duplicate keys
-    for s in SHEETS:
-        if s.kind != "table" or not s.key:
+    def _keys(self, sheet: str, column: str) -> set:
+        df = self.T[sheet]
+        if not len(df) and SHEET_BY_NAME[sheet].implicit_keys:
+            return set(SHEET_BY_NAME[sheet].implicit_keys)
+        return set(df[column].dropna())
+
+    def rows(self, sheet: str) -> list[dict]:
+        df = self.T[sheet]
+        if id(df) not in self._memo:
+            self._memo[id(df)] = (df, df.to_dict("records"))
+        return self._memo[id(df)][1]
+
+
+def tables() -> list:
+    return [s for s in SHEETS if s.kind == "table"]
+
+
+# ------------------------------------------------------------------ one function per rule
+def duplicate_keys(v: Check) -> None:
+    for s in tables():
+        if not s.key:
             continue
-        df = T[s.name]
         seen = {}
-        for r in _rows(df):
+        for r in v.rows(s.name):
             k = tuple(r[c] for c in s.key)
-            if any(v is None for v, c in zip(k, s.key) if s.column(c).required):
+            if any(x is None for x, c in zip(k, s.key) if s.column(c).required):
                 continue
             if k in seen:
-                P.error(f"duplicate key {' / '.join('blank' if v is None else str(v) for v in k)} "
-                        f"(first in row {seen[k]})", sheet=s.name, row=r["_row"], column=", ".join(s.key),
-                        value=" / ".join("" if v is None else str(v) for v in k))
+                v.P.error(f"duplicate key {' / '.join('blank' if x is None else str(x) for x in k)} "
+                          f"(first in row {seen[k]})", sheet=s.name, row=r["_row"], column=", ".join(s.key),
+                          value=" / ".join("" if x is None else str(x) for x in k))
             else:
                 seen[k] = r["_row"]
 
-    # ---- references
-    known = {
-        ("members", "member"): set(T["members"]["member"].dropna()),
-        ("commodities", "commodity"): set(T["commodities"]["commodity"].dropna()),
-        ("processes", "process"): set(T["processes"]["process"].dropna()),
-        ("suppliers", "supplier"): set(T["suppliers"]["supplier"].dropna()),
-        ("offtakes", "seller"): set(T["offtakes"]["seller"].dropna()),
-        ("scenarios", "scenario"): set(scenario_names(data)),
-    }
-    for s in SHEETS:
-        if s.kind != "table":
-            continue
+
+def references(v: Check) -> None:
+    """Every column declaring ``ref`` (and ``ref_extra``) in the schema names an existing key."""
+    for s in tables():
         for c in s.columns:
             if not c.ref:
                 continue
-            ok = set(known[c.ref])
+            ok = set(v.known[c.ref])
             for extra in c.ref_extra:
-                ok |= known[extra]
+                ok |= v.known[extra]
             where = f"sheet '{c.ref[0]}'" + "".join(f" or sheet '{e[0]}' ({e[1]})" for e in c.ref_extra)
-            for r in _rows(T[s.name]):
-                v = r[c.name]
-                if v is not None and v not in ok:
+            target = SHEET_BY_NAME[c.ref[0]]
+            for r in v.rows(s.name):
+                x = r[c.name]
+                if x is not None and x not in ok:
                     hint = ""
-                    if c.ref == ("scenarios", "scenario") and not len(T["scenarios"]):
-                        hint = " (there is no scenarios sheet, so the only scenario is 'base')"
-                    close = [k for k in ok if str(k).lower() == str(v).lower()]
+                    if target.implicit_keys and not len(v.T[target.name]):
+                        only = ", ".join(f"'{k}'" for k in target.implicit_keys)
+                        hint = f" (there is no {target.name} sheet, so the only {c.ref[1]} is {only})"
+                    close = [k for k in ok if str(k).lower() == str(x).lower()]
                     if close:
                         hint += f"; keys are case-sensitive: did you mean '{close[0]}'?"
-                    P.error(f"unknown {c.ref[1]}: not found in {where}{hint}", sheet=s.name, row=r["_row"],
-                            column=c.name, value=v)
+                    v.P.error(f"unknown {c.ref[1]}: not found in {where}{hint}", sheet=s.name, row=r["_row"],
+                              column=c.name, value=x)
 
-    # ---- scenarios
-    sc = T["scenarios"]
+
+def scenario_probabilities(v: Check) -> None:
+    """Probabilities sum to one: an error about the scenarios sheet as a whole (no single row is wrong)."""
+    sc = v.T["scenarios"]
     if len(sc):
         probs = [p for p in sc["probability"] if _isnum(p)]
         if len(probs) == len(sc) and abs(sum(probs) - 1.0) > PROB_TOL:
-            P.error(f"scenario probabilities must sum to 1 (they sum to {sum(probs):.6g})", sheet="scenarios",
-                    row=int(sc["_row"].iloc[-1]), column="probability", value=round(sum(probs), 9))
+            v.P.error(f"scenario probabilities must sum to 1 (they sum to {sum(probs):.6g})", sheet="scenarios",
+                      column="probability", value=round(sum(probs), 9))
 
-    # ---- year ranges inside the horizon
-    if horizon_ok:
-        for sheet, a, b in [("security", "from_year", "to_year"), ("scenario_prices", "from_year", "to_year"),
-                            ("scenario_demand", "from_year", "to_year"), ("disruptions", "from_year", "to_year"),
-                            ("offtakes", "start_year", "end_year")]:
-            for r in _rows(T[sheet]):
-                fa, fb = r[a], r[b]
-                if not (isinstance(fa, int) and isinstance(fb, int)):
-                    continue
-                if fa > fb:
-                    P.error(f"{a} is after {b} ({fb})", sheet=sheet, row=r["_row"], column=a, value=fa)
-                elif fb < y0 or fa > y1:
-                    P.error(f"the years {fa}-{fb} lie outside the model horizon {y0}-{y1}", sheet=sheet,
-                            row=r["_row"], column=a if fa > y1 else b, value=fa if fa > y1 else fb)
-                elif fa < y0 or fb > y1:
-                    P.warning(f"the years {fa}-{fb} reach outside the model horizon {y0}-{y1}; "
-                              f"only {max(fa, y0)}-{min(fb, y1)} is used", sheet=sheet, row=r["_row"],
-                              column=a if fa < y0 else b, value=fa if fa < y0 else fb)
-        for r in _rows(T["processes"]):
-            fb = r["first_build_year"]
-            if isinstance(fb, int) and _isnum(r["module_tpa"]) and r["module_tpa"] > 0:
-                lead = r["lead_time_years"] if isinstance(r["lead_time_years"], int) else 0
-                if max(fb, y0) > y1 - lead:
-                    P.warning(f"no module can be built: first_build_year {fb} + lead time {lead} is after the "
-                              f"last model year {y1}", sheet="processes", row=r["_row"], column="first_build_year",
-                              value=fb)
 
-    # ---- members: burden shares
-    mem = T["members"]
-    if len(mem):
-        bs = list(mem["burden_share"])
-        given = [b for b in bs if b is not None]
-        if given and len(given) < len(bs):
-            for r in _rows(mem):
-                if r["burden_share"] is None:
-                    P.error("burden_share is blank while other members have one (leave all blank for equal "
-                            "shares, or fill every row)", sheet="members", row=r["_row"], column="burden_share")
-        elif given and all(_isnum(b) for b in given) and sum(given) <= 0:
-            P.error("burden shares are all zero; at least one member must bear a share", sheet="members",
-                    row=int(mem["_row"].iloc[0]), column="burden_share", value=0)
+def scenario_tree(v: Check) -> None:
+    """The explicit scenario tree of SPEC v2 (columns parent and branch_year of sheet scenarios)."""
+    rows = [r for r in v.rows("scenarios") if r["scenario"] is not None]
+    if not any(r["parent"] is not None or r["branch_year"] is not None for r in rows):
+        return  # no explicit tree (the tree is derived from the data and foresight_years)
+    for r in rows:  # parent and branch_year together or neither
+        if (r["parent"] is None) != (r["branch_year"] is None):
+            have, miss = ("parent", "branch_year") if r["parent"] is not None else ("branch_year", "parent")
+            v.P.error(f"{have} is given but {miss} is blank: a scenario of the tree names both its parent and "
+                      "the year it branches from it (a root names neither)", sheet="scenarios", row=r["_row"],
+                      column=miss)
+    by_name = {r["scenario"]: r for r in rows}
+    roots = [r for r in rows if r["parent"] is None and r["branch_year"] is None]
+    if not roots:
+        v.P.error("the scenario tree has no root: every scenario names a parent (exactly one, the root, names "
+                  "none)", sheet="scenarios", column="parent")
+    for r in roots[1:]:
+        v.P.error(f"a second root: scenario '{r['scenario']}' names no parent, but '{roots[0]['scenario']}' "
+                  f"(row {roots[0]['_row']}) is already the root; every scenario but one names its parent",
+                  sheet="scenarios", row=r["_row"], column="parent", value=None)
+    in_cycle = set()
+    for r in rows:  # follow the parents; a walk that comes back to a scenario already on it is a cycle
+        path, cur = [], r
+        while cur is not None and cur["parent"] is not None and cur["scenario"] not in path:
+            path.append(cur["scenario"])
+            cur = by_name.get(cur["parent"])  # an unknown parent is reported by references()
+        if cur is not None and cur["scenario"] in path:
+            cycle = path[path.index(cur["scenario"]):]
+            if not in_cycle & set(cycle):
+                in_cycle |= set(cycle)
+                first = by_name[cycle[0]]
+                v.P.error("the scenario tree has a cycle: " + " -> ".join(f"'{s}'" for s in cycle + cycle[:1])
+                          + " (each scenario's parent must lead back to the root)", sheet="scenarios",
+                          row=first["_row"], column="parent", value=first["parent"])
+    for r in rows:
+        by = r["branch_year"]
+        if not isinstance(by, int):
+            continue
+        if v.horizon_ok and not v.y0 <= by <= v.y1:
+            v.P.error(f"branch_year lies outside the model horizon {v.y0}-{v.y1}", sheet="scenarios",
+                      row=r["_row"], column="branch_year", value=by)
+        parent = by_name.get(r["parent"])
+        if parent is not None and isinstance(parent["branch_year"], int) and by < parent["branch_year"] \
+                and r["scenario"] not in in_cycle:
+            v.P.error(f"branch_year is before that of its parent '{parent['scenario']}' ({parent['branch_year']}, "
+                      f"row {parent['_row']}): a scenario branches from its parent no earlier than the parent "
+                      "branched itself", sheet="scenarios", row=r["_row"], column="branch_year", value=by)
 
-    # ---- suppliers and disruptions
-    sup = T["suppliers"]
-    sup_rows = _rows(sup)
-    for r in _rows(T["disruptions"]):
+
+def year_ranges(v: Check) -> None:
+    """Every sheet declaring a ``year_range`` in the schema: first <= last, inside the horizon."""
+    if not v.horizon_ok:
+        return
+    y0, y1 = v.y0, v.y1
+    for s in tables():
+        if not s.year_range:
+            continue
+        sheet, (a, b) = s.name, s.year_range
+        for r in v.rows(sheet):
+            fa, fb = r[a], r[b]
+            if not (isinstance(fa, int) and isinstance(fb, int)):
+                continue
+            if fa > fb:
+                v.P.error(f"{a} is after {b} ({fb})", sheet=sheet, row=r["_row"], column=a, value=fa)
+            elif fb < y0 or fa > y1:
+                v.P.error(f"the years {fa}-{fb} lie outside the model horizon {y0}-{y1}", sheet=sheet,
+                          row=r["_row"], column=a if fa > y1 else b, value=fa if fa > y1 else fb)
+            elif fa < y0 or fb > y1:
+                v.P.warning(f"the years {fa}-{fb} reach outside the model horizon {y0}-{y1}; "
+                            f"only {max(fa, y0)}-{min(fb, y1)} is used", sheet=sheet, row=r["_row"],
+                            column=a if fa < y0 else b, value=fa if fa < y0 else fb)
+
+
+def build_years(v: Check) -> None:
+    if not v.horizon_ok:
+        return
+    for r in v.rows("processes"):
+        fb = r["first_build_year"]
+        if isinstance(fb, int) and _isnum(r["module_tpa"]) and r["module_tpa"] > 0:
+            lead = r["lead_time_years"] if isinstance(r["lead_time_years"], int) else 0
+            if max(fb, v.y0) > v.y1 - lead:
+                v.P.warning(f"no module can be built: first_build_year {fb} + lead time {lead} is after the "
+                            f"last model year {v.y1}", sheet="processes", row=r["_row"], column="first_build_year",
+                            value=fb)
+
+
+def burden_shares(v: Check) -> None:
+    mem = v.T["members"]
+    if not len(mem):
+        return
+    bs = list(mem["burden_share"])
+    given = [b for b in bs if b is not None]
+    if given and len(given) < len(bs):
+        for r in v.rows("members"):
+            if r["burden_share"] is None:
+                v.P.error("burden_share is blank while other members have one (leave all blank for equal "
+                          "shares, or fill every row)", sheet="members", row=r["_row"], column="burden_share")
+    elif given and all(_isnum(b) for b in given) and sum(given) <= 0:
+        v.P.error("burden shares are all zero; at least one member must bear a share", sheet="members",
+                  row=int(mem["_row"].iloc[0]), column="burden_share", value=0)
+
+
+def partial_disruptions(v: Check) -> None:
+    sup_rows = v.rows("suppliers")
+    for r in v.rows("disruptions"):
         share = r["available_share"]
         if _isnum(share) and 0 < share < 1:
             hit = [s for s in sup_rows if s["supplier"] == r["supplier"]
                    and (r["commodity"] is None or s["commodity"] == r["commodity"])]
             for s in hit:
                 if s["max_tpa"] is None:
-                    P.error(f"a partial available_share needs a finite max_tpa, but supplier '{s['supplier']}' "
-                            f"has no max_tpa for '{s['commodity']}' (sheet 'suppliers', row {s['_row']})",
-                            sheet="disruptions", row=r["_row"], column="available_share", value=share)
+                    v.P.error(f"a partial available_share needs a finite max_tpa, but supplier '{s['supplier']}' "
+                              f"has no max_tpa for '{s['commodity']}' (sheet 'suppliers', row {s['_row']})",
+                              sheet="disruptions", row=r["_row"], column="available_share", value=share)
 
-    # ---- scenario_prices naming a supplier that does not sell the commodity
-    sells = {(s["supplier"], s["commodity"]) for s in sup_rows}
-    for r in _rows(T["scenario_prices"]):
-        if r["supplier"] is not None and r["supplier"] in known[("suppliers", "supplier")] \
+
+def scenario_price_suppliers(v: Check) -> None:
+    """A scenario_prices row naming a supplier that does not sell the commodity."""
+    sells = {(s["supplier"], s["commodity"]) for s in v.rows("suppliers")}
+    for r in v.rows("scenario_prices"):
+        if r["supplier"] is not None and r["supplier"] in v.known[("suppliers", "supplier")] \
                 and (r["supplier"], r["commodity"]) not in sells:
-            P.error(f"supplier '{r['supplier']}' does not sell '{r['commodity']}' (no such row in sheet "
-                    f"'suppliers')", sheet="scenario_prices", row=r["_row"], column="supplier", value=r["supplier"])
+            v.P.error(f"supplier '{r['supplier']}' does not sell '{r['commodity']}' (no such row in sheet "
+                      f"'suppliers')", sheet="scenario_prices", row=r["_row"], column="supplier", value=r["supplier"])
 
-    # ---- processes
-    outputs = {}
-    for r in _rows(T["processes"]):
-        outputs[r["process"]] = r["output"]
+
+def expansion_capex(v: Check) -> None:
+    for r in v.rows("processes"):
         mt = r["module_tpa"]
         if _isnum(mt) and mt > 0 and r["capex_musd_per_module"] is None:
-            P.error("capex_musd_per_module is required when module_tpa > 0", sheet="processes", row=r["_row"],
-                    column="capex_musd_per_module")
-        if r["input"] is not None and r["input"] == r["output"]:
-            P.error("input and output are the same commodity", sheet="processes", row=r["_row"], column="input",
-                    value=r["input"])
-        if _isnum(r["max_modules"]) and not float(r["max_modules"]).is_integer() and r["integer_modules"]:
-            P.warning("max_modules is not a whole number while integer_modules is TRUE", sheet="processes",
-                      row=r["_row"], column="max_modules", value=r["max_modules"])
-        if not (_isnum(mt) and mt > 0) and not (_isnum(r["existing_tpa"]) and r["existing_tpa"] > 0):
-            P.warning("process has neither existing capacity nor expansion modules; it can never produce",
-                      sheet="processes", row=r["_row"], column="existing_tpa", value=r["existing_tpa"])
-    for r in _rows(T["coproducts"]):
-        if r["process"] in outputs and outputs[r["process"]] == r["commodity"]:
-            P.error("a coproduct cannot be the process's main output", sheet="coproducts", row=r["_row"],
-                    column="commodity", value=r["commodity"])
+            v.P.error("capex_musd_per_module is required when module_tpa > 0", sheet="processes", row=r["_row"],
+                      column="capex_musd_per_module")
 
-    # ---- stockpiles
-    for r in _rows(T["stockpiles"]):
+
+def input_is_not_output(v: Check) -> None:
+    for r in v.rows("processes"):
+        if r["input"] is not None and r["input"] == r["output"]:
+            v.P.error("input and output are the same commodity", sheet="processes", row=r["_row"], column="input",
+                      value=r["input"])
+
+
+def whole_max_modules(v: Check) -> None:
+    for r in v.rows("processes"):
+        if _isnum(r["max_modules"]) and not float(r["max_modules"]).is_integer() and r["integer_modules"]:
+            v.P.warning("max_modules is not a whole number while integer_modules is TRUE", sheet="processes",
+                        row=r["_row"], column="max_modules", value=r["max_modules"])
+
+
+def process_can_produce(v: Check) -> None:
+    for r in v.rows("processes"):
+        mt = r["module_tpa"]
+        if not (_isnum(mt) and mt > 0) and not (_isnum(r["existing_tpa"]) and r["existing_tpa"] > 0):
+            v.P.warning("process has neither existing capacity nor expansion modules; it can never produce",
+                        sheet="processes", row=r["_row"], column="existing_tpa", value=r["existing_tpa"])
+
+
+def coproduct_not_main_output(v: Check) -> None:
+    outputs = {r["process"]: r["output"] for r in v.rows("processes")}
+    for r in v.rows("coproducts"):
+        if r["process"] in outputs and outputs[r["process"]] == r["commodity"]:
+            v.P.error("a coproduct cannot be the process's main output", sheet="coproducts", row=r["_row"],
+                      column="commodity", value=r["commodity"])
+
+
+def stockpile_capacities(v: Check) -> None:
+    for r in v.rows("stockpiles"):
         ex, mx, ini = r["existing_capacity_t"], r["max_capacity_t"], r["initial_stock_t"]
         if _isnum(mx) and _isnum(ex) and mx < ex:
-            P.error(f"max_capacity_t must be at least existing_capacity_t ({ex:g})", sheet="stockpiles",
-                    row=r["_row"], column="max_capacity_t", value=mx)
+            v.P.error(f"max_capacity_t must be at least existing_capacity_t ({ex:g})", sheet="stockpiles",
+                      row=r["_row"], column="max_capacity_t", value=mx)
         if _isnum(ini) and _isnum(ex) and ini > ex + 1e-9:
-            P.error(f"initial_stock_t must not exceed existing_capacity_t ({ex:g})", sheet="stockpiles",
-                    row=r["_row"], column="initial_stock_t", value=ini)
+            v.P.error(f"initial_stock_t must not exceed existing_capacity_t ({ex:g})", sheet="stockpiles",
+                      row=r["_row"], column="initial_stock_t", value=ini)
 
-    # ---- security rows
-    stock_keys = {(r["member"], r["commodity"]) for r in _rows(T["stockpiles"])}
-    stock_comms = {c for _, c in stock_keys}
-    kinds = ("max_concern_share", "min_stock_days", "min_domestic_share", "max_shortage_share")
-    for r in _rows(T["security"]):
+
+def security_targets(v: Check) -> None:
+    """A security row fills one of the target kinds (the columns the schema marks ``target``)."""
+    kinds = [c.name for c in SHEET_BY_NAME["security"].columns if c.target]
+    for r in v.rows("security"):
         if all(r[k] is None for k in kinds):
-            P.warning("security row sets no target (fill one of " + ", ".join(kinds) + ")", sheet="security",
-                      row=r["_row"], column="max_concern_share")
-        if r["min_stock_days"] is not None:
-            if r["member"] is None and r["commodity"] not in stock_comms:
-                P.error(f"a bloc-wide min_stock_days row needs a stockpile of '{r['commodity']}' at some member "
-                        "(sheet 'stockpiles')", sheet="security", row=r["_row"], column="min_stock_days",
-                        value=r["min_stock_days"])
-            elif r["member"] is not None and (r["member"], r["commodity"]) not in stock_keys:
-                P.error(f"min_stock_days needs a stockpile row for member '{r['member']}' and commodity "
-                        f"'{r['commodity']}' (sheet 'stockpiles')", sheet="security", row=r["_row"],
-                        column="min_stock_days", value=r["min_stock_days"])
+            v.P.warning("security row sets no target (fill one of " + ", ".join(kinds) + ")", sheet="security",
+                        row=r["_row"], column=kinds[0])
 
-    # ---- commodities that need market prices
-    priced = set(T["market_prices"]["commodity"].dropna())
+
+def stock_days_need_stockpiles(v: Check) -> None:
+    stock_keys = {(r["member"], r["commodity"]) for r in v.rows("stockpiles")}
+    stock_comms = {c for _, c in stock_keys}
+    for r in v.rows("security"):
+        if r["min_stock_days"] is None:
+            continue
+        if r["member"] is None and r["commodity"] not in stock_comms:
+            v.P.error(f"a bloc-wide min_stock_days row needs a stockpile of '{r['commodity']}' at some member "
+                      "(sheet 'stockpiles')", sheet="security", row=r["_row"], column="min_stock_days",
+                      value=r["min_stock_days"])
+        elif r["member"] is not None and (r["member"], r["commodity"]) not in stock_keys:
+            v.P.error(f"min_stock_days needs a stockpile row for member '{r['member']}' and commodity "
+                      f"'{r['commodity']}' (sheet 'stockpiles')", sheet="security", row=r["_row"],
+                      column="min_stock_days", value=r["min_stock_days"])
+
+
+def market_prices_needed(v: Check) -> None:
+    priced = set(v.T["market_prices"]["commodity"].dropna())
     need = []
-    for r in sup_rows:
+    for r in v.rows("suppliers"):
         need.append((r["commodity"], "suppliers", r["_row"], "commodity", "it is bought from a supplier"))
-    for r in _rows(T["offtakes"]):
+    for r in v.rows("offtakes"):
         need.append((r["commodity"], "offtakes", r["_row"], "commodity",
                      "it is bought under an offtake at max(floor, market price)"))
-    for r in _rows(T["commodities"]):
+    for r in v.rows("commodities"):
         if r["export_price_factor"] is not None:
             need.append((r["commodity"], "commodities", r["_row"], "export_price_factor", "it may be exported"))
         if r["floor_price_usd_per_t"] is not None:
             need.append((r["commodity"], "commodities", r["_row"], "floor_price_usd_per_t", "it has a floor price"))
-    for r in _rows(T["scenario_prices"]):
+    for r in v.rows("scenario_prices"):
         need.append((r["commodity"], "scenario_prices", r["_row"], "commodity", "a scenario moves its price"))
     reported = set()
     for c, sheet, row, col, why in need:
-        if c is None or c in priced or c not in known[("commodities", "commodity")] or (c, sheet) in reported:
+        if c is None or c in priced or c not in v.known[("commodities", "commodity")] or (c, sheet) in reported:
             continue
         reported.add((c, sheet))
-        P.error(f"commodity '{c}' needs market prices because {why}: add rows for it to sheet 'market_prices'",
-                sheet=sheet, row=row, column=col, value=c)
+        v.P.error(f"commodity '{c}' needs market prices because {why}: add rows for it to sheet 'market_prices'",
+                  sheet=sheet, row=row, column=col, value=c)
 
-    # ---- routes
-    for r in _rows(T["routes"]):
+
+def self_routes(v: Check) -> None:
+    for r in v.rows("routes"):
         if r["from"] is not None and r["from"] == r["to"]:
-            P.warning("a route from a member to itself is ignored", sheet="routes", row=r["_row"], column="to",
-                      value=r["to"])
+            v.P.warning("a route from a member to itself is ignored", sheet="routes", row=r["_row"], column="to",
+                        value=r["to"])
 
-    check_magnitudes(data)
+
+def magnitudes(v: Check) -> None:
+    check_magnitudes(v.data)
+
+
+RULES = [duplicate_keys, references, scenario_probabilities, scenario_tree, year_ranges, build_years, burden_shares,
+         partial_disruptions, scenario_price_suppliers, expansion_capex, input_is_not_output, whole_max_modules,
+         process_can_produce, coproduct_not_main_output, stockpile_capacities, security_targets,
+         stock_days_need_stockpiles, market_prices_needed, self_routes, magnitudes]
+
+
+def validate(data: InputData) -> InputData:
+    """Apply every rule of :data:`RULES` (each appends to ``data.problems``; none stops early)."""
+    if data.damaged or not data.settings or data.problems.errors and not data.sha256:
+        return data  # the file (or one of its sheets) could not be read; nothing more to check
+    v = Check(data)
+    for rule in RULES:
+        rule(v)
     return data
 
 

@@ -68,7 +68,7 @@ def test_several_problems_are_all_reported_at_once(validate_book):
         "module_tpa > 0",
         "sheet 'stockpiles', row 2, column 'initial_stock_t': initial_stock_t must not exceed "
         "existing_capacity_t (10) (got '20')",
-        "sheet 'scenarios', row 3, column 'probability': scenario probabilities must sum to 1 (they sum to 1.1)",
+        "sheet 'scenarios', column 'probability': scenario probabilities must sum to 1 (they sum to 1.1)",
         "sheet 'members', row 4, column 'member': duplicate key USA (first in row 2) (got 'USA')",
     ]
     for e in expected:
@@ -577,7 +577,7 @@ def test_probabilities_must_sum_to_one(validate_book):
     set_cell(book, "scenarios", 3, "probability", 0.3)
     code, out = validate_book(book)
     assert code == 1
-    assert ("sheet 'scenarios', row 3, column 'probability': scenario probabilities must sum to 1 "
+    assert ("sheet 'scenarios', column 'probability': scenario probabilities must sum to 1 "
             "(they sum to 0.9) (got '0.9')") in out
 
 
