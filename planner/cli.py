@@ -39,9 +39,9 @@ def friendly(fn):
             if debug:
                 raise
             sys.exit(1)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as e:  # Ctrl-C, and SIGTERM/SIGHUP (planner.common.signals)
             click.echo("interrupted: nothing was written for the run in progress", err=True)
-            sys.exit(130)
+            sys.exit(getattr(e, "exit_code", 130))
         except Exception as e:  # a bug: say so plainly
             if debug:
                 raise
@@ -61,6 +61,8 @@ def main(ctx, debug, quiet):
     """bloc planner: which refineries, stockpiles and offtakes a critical-minerals bloc should fund."""
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(message)s")
     ctx.ensure_object(dict)
+    from planner.common.signals import install
+    install()  # SIGTERM and SIGHUP take Ctrl-C's clean path
 
 
 @main.command()
