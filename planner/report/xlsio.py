@@ -68,7 +68,7 @@ import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
 from xlsxwriter.utility import xl_col_to_name
 
-from planner.common.files import free_name, new_temp, remove_quietly
+from planner.common.files import commit, free_name, new_temp, remove_quietly
 from planner.common.problems import PlannerError
 
 log = logging.getLogger("planner")
@@ -160,8 +160,12 @@ def _reason(e: BaseException) -> str:
 
 
 def write_workbook(path, sheets: dict[str, pd.DataFrame], first: str | None = None, charts=None,
-                   inputs=()) -> Path:
+                   inputs=(), front=None) -> Path:
     """Write ``sheets`` (name -> DataFrame; a 'key'/'value' frame is fine) atomically to ``path``.
+
+    ``front(wb)``, if given, adds a sheet written through xlsxwriter before the data sheets (so it comes
+    first: the results' front sheet, planner.report.formats).  Every sheet gets a print setup
+    (:func:`print_setup`).
 
     If ``path`` cannot be written, the workbook is saved elsewhere (see the module docstring) and
     :class:`WrittenElsewhere` is raised naming both places; :class:`PlannerError` if nowhere worked.
@@ -169,21 +173,20 @@ def write_workbook(path, sheets: dict[str, pd.DataFrame], first: str | None = No
     path = Path(path)
     check_target(path, inputs)
     try:
-        return _write_atomic(path, sheets, charts)
+        return _write_atomic(path, sheets, charts, front)
     except _CannotWrite as e:
         failed = e
     alt = None
     if failed.tmp is not None:  # complete in the target folder; only the rename failed (target locked)
         try:
-            alt = free_name(path)
-            os.replace(failed.tmp, alt)
+            alt = commit(failed.tmp, free_name(path))
         except OSError:
             _cleanup(failed.tmp)
             alt = None
     if alt is None:
         for folder in _fallback_folders(path):
             try:
-                alt = _write_atomic(free_name(folder / path.name), sheets, charts)
+                alt = _write_atomic(free_name(folder / path.name), sheets, charts, front)
                 break
             except _CannotWrite:
                 alt = None
@@ -205,7 +208,7 @@ def _fallback_folders(path: Path) -> list[Path]:
     return out
 
 
-def _write_atomic(path: Path, sheets, charts) -> Path:
+def _write_atomic(path: Path, sheets, charts, front=None) -> Path:
     try:
         tmp = new_temp(path)
     except OSError as e:
@@ -217,9 +220,14 @@ def _write_atomic(path: Path, sheets, charts) -> Path:
                               "valign": "top"})
         fmts = {}
         texts = _Texts()
+        if front:
+            front(wb)
         tables = [_prepare(wb, wb.add_worksheet(name[:31]), df, head, fmts, texts) for name, df in sheets.items()]
         if charts:
             charts(wb)
+        for ws in wb.worksheets():
+            if not getattr(ws, "_planner_print", False):
+                print_setup(ws)
         wb.close()  # the package without the data rows
         _add_rows(tmp, wb, tables, texts)
     except (OSError, FileCreateError) as e:  # disk full, quota, folder removed ...
@@ -229,7 +237,7 @@ def _write_atomic(path: Path, sheets, charts) -> Path:
         _cleanup(tmp)
         raise
     try:
-        os.replace(tmp, path)
+        path = commit(tmp, path)  # a name chosen free is claimed exclusively (common/files.py)
     except OSError as e:  # the target is locked (open in Excel) or read-only, or a folder
         raise _CannotWrite(_reason(e), tmp) from e
     except BaseException:
@@ -658,9 +666,27 @@ def _prepare(wb, ws, df: pd.DataFrame, head, fmts: dict, texts: _Texts) -> _Tabl
     for j, w in enumerate(widths):
         ws.set_column(j, j, w)
     ws.freeze_panes(1, 0)
+    print_setup(ws, sum(widths), header=bool(k))
     if n and k:
         ws.autofilter(0, 0, n, k - 1)
     return _Table(ws, n if k else 0, columns)
+
+
+PORTRAIT_WIDTH = 100  # characters of column width that print legibly across portrait A4
+
+
+def print_setup(ws, width: float | None = None, header: bool = True) -> None:
+    """A4, one page wide (as many pages down as needed), landscape when wider than ``PORTRAIT_WIDTH``
+    characters (or of unknown width), the header row repeated on every page, sheet name and page number in
+    the footer."""
+    ws._planner_print = True
+    ws.set_paper(9)
+    if width is None or width > PORTRAIT_WIDTH:
+        ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    if header:
+        ws.repeat_rows(0)
+    ws.set_footer("&L&A&Rpage &P of &N")
 
 
 # ---------------------------------------------------------------------- rows

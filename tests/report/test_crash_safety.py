@@ -367,3 +367,108 @@ def test_no_command_overwrites_its_input(tmp_path, book):
     res = run_cli("solve", book, "-o", book)  # without --force: a versioned name, the input untouched
     assert res.exit_code == 0 and (book.parent / "in-2.xlsx").exists()
     assert digest(book) == before
+
+
+# ------------------------------------------------------------------ concurrent runs, signals, umask (issue 15 item 4)
+RACER = textwrap.dedent("""
+    import os, sys, time
+    import pandas as pd
+    from planner.common.files import free_name
+    from planner.report.xlsio import write_workbook
+    target, go, tag = sys.argv[1], sys.argv[2], sys.argv[3]
+    name = free_name(target)              # every racer sees the same free name ...
+    while not os.path.exists(go):         # ... and all write at the same moment
+        time.sleep(0.001)
+    print(write_workbook(name, {"t": pd.DataFrame({"tag": [tag]})}))
+""")
+
+
+def test_racing_writers_each_get_their_own_file(tmp_path):
+    """Four writers that chose the same free name at once: each result lands under its own name (the name is
+    claimed with an exclusive hard link), none is lost, none replaces another's."""
+    target, go = tmp_path / "same.results.xlsx", tmp_path / "go"
+    procs = [subprocess.Popen([sys.executable, "-c", RACER, str(target), str(go), f"run{i}"], cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(4)]
+    time.sleep(3)  # all four imported pandas and chose their name
+    go.touch()
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
+    written = sorted(Path(o.strip()).name for o, _ in outs)
+    assert written == ["same.results-2.xlsx", "same.results-3.xlsx", "same.results-4.xlsx", "same.results.xlsx"]
+    tags = sorted(pd.read_excel(tmp_path / n)["tag"].iloc[0] for n in written)
+    assert tags == ["run0", "run1", "run2", "run3"]
+    assert temps(tmp_path, "same.results") == [] and temps(tmp_path, "same.results-2") == []
+
+
+def test_four_solves_with_the_same_output_keep_all_results(tmp_path):
+    out = tmp_path / "r.xlsx"
+    procs = [subprocess.Popen([sys.executable, "-m", "planner.cli", "-q", "solve", str(TINY), "-o", str(out)],
+                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["r-2.xlsx", "r-3.xlsx", "r-4.xlsx", "r.xlsx"]
+    for n in names:
+        assert "summary" in openpyxl.load_workbook(tmp_path / n, read_only=True).sheetnames
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGHUP"])
+def test_sigterm_and_sighup_while_writing_remove_the_temp_file(tmp_path, sig):
+    """SIGTERM/SIGHUP take Ctrl-C's path (planner.common.signals): temp file removed, previous file kept."""
+    target = tmp_path / "term.results.xlsx"
+    write_workbook(target, {"t": pd.DataFrame({"previous": [1]})})
+    before = digest(target)
+    code = "from planner.common.signals import install; install()\n" + WRITER
+    proc = subprocess.Popen([sys.executable, "-c", code, str(target), str(ROWS)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    caught = _wait_for_temp(tmp_path, "term.results", proc, nonempty=False)
+    if caught:
+        proc.send_signal(getattr(signal, sig))
+    out, err = proc.communicate(timeout=120)
+    if "done" in out:  # finished before the signal landed
+        return
+    assert "Terminated" in err
+    assert digest(target) == before
+    assert temps(tmp_path, "term.results") == []
+
+
+def test_sigterm_during_solve_is_one_line_and_leaves_nothing(tmp_path):
+    try:
+        sys.path.insert(0, str(ROOT))
+        from benchmarks.generate import Size
+        from benchmarks.generate import write as write_instance
+    except Exception:  # pragma: no cover - the generator is optional
+        pytest.skip("benchmarks/generate.py not available")
+    # the MIP of test_limits.py's Ctrl-C test: 4-10 s of branch and bound at gap 0
+    inp = write_instance(tmp_path / "hard.xlsx", Size(members=6, chains=3, years=10, scenarios=3, projects=24,
+                                                      integer_projects=24, offtakes=6, stockpiles=5, mip_gap=0.0))
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "planner.cli", "solve", str(inp), "-o", str(out), "--mip-gap", "0",
+                             "--time-limit", "300"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    lines = []
+    while True:
+        ln = proc.stderr.readline()
+        if not ln:
+            break
+        lines.append(ln)
+        if ln.startswith("build:"):
+            break
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    _, e = proc.communicate(timeout=60)
+    e = "".join(lines) + e
+    if proc.returncode == 0:
+        return  # finished first (a fast machine)
+    assert proc.returncode == 128 + signal.SIGTERM, e
+    assert "interrupted: nothing was written for the run in progress" in e and "Traceback" not in e
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_written_files_follow_the_umask(tmp_path):
+    old = os.umask(0o022)
+    try:
+        p = write_workbook(tmp_path / "u.xlsx", FRAME)
+    finally:
+        os.umask(old)
+    assert p.stat().st_mode & 0o777 == 0o644
