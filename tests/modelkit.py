@@ -41,8 +41,20 @@ def write_book(path, sheets: dict) -> Path:
     return path
 
 
-def solve_book(tmp_path, sheets: dict, write: bool = False, **kw):
-    """Write ``sheets`` under tmp_path and solve; returns the Outcome (tables in .tables)."""
+PLAIN_TWO_STAGE = {"foresight_years": 99, "terminal_stock_value": 0}
+
+
+def solve_book(tmp_path, sheets: dict, write: bool = False, plain: bool = True, **kw):
+    """Write ``sheets`` under tmp_path and solve; returns the Outcome (tables in .tables).
+
+    ``plain`` (default): unless the book sets them, ``foresight_years`` beyond the horizon and
+    ``terminal_stock_value`` 0, i.e. the plain two-stage model of SPEC v1 that the family tests were
+    computed by hand for (SPEC §3: "with foresight_years beyond the horizon the model is the plain
+    two-stage model"); the tests of the information and terminal-value rules pass ``plain=False``.
+    """
+    if plain:
+        sheets = dict(sheets)
+        sheets["settings"] = {**PLAIN_TWO_STAGE, **sheets.get("settings", {})}
     p = write_book(Path(tmp_path) / f"case{next(_counter)}.xlsx", sheets)
     kw.setdefault("out", str(Path(tmp_path) / "results"))
     return solve_file(str(p), write=write, **kw)

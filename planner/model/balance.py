@@ -17,6 +17,10 @@ import numpy as np
 from planner.model.context import Ctx, Slack
 
 
+PROVIDES = ('balance_rows',)
+READS = ()
+
+
 def add(ctx: Ctx) -> None:
     d = ctx.d
     keys = set(ctx.balance)
@@ -40,8 +44,8 @@ def add(ctx: Ctx) -> None:
         info_u = {k: Slack("demand (unmet)", "t", k[0], k[1], k[2], k[3]) for k in rows}
         info_s = {k: Slack("surplus that cannot be used, stored, exported or disposed of", "t", k[0], k[1], k[2], k[3])
                   for k in rows}
-        su = ctx.slack_vars("unmet", info_u)
-        ss = ctx.slack_vars("surplus", info_s)
+        su = ctx.slack_vars("unmet", info_u, ops=True)
+        ss = ctx.slack_vars("surplus", info_s, ops=True)
         for k in rows:
             rows[k][0].extend([(1.0, su[k]), (-1.0, ss[k])])
     ctx.balance_rows = ctx.add_rows("balance", rows)

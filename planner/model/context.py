@@ -1,7 +1,6 @@
 """Shared state of one model build.
 
-Families add their own variables and constraints and *contribute* terms to
-two shared registers:
+Families add their own variables and rows and *contribute* terms to shared registers:
 
 - ``balance[(m, c, t, s)]``: supply-minus-use terms of the commodity balance
   (SPEC §3 "Balance"); demand is its right-hand side.
@@ -10,8 +9,21 @@ two shared registers:
   from them and the results' cost tables evaluate the same terms, so every
   reported number is traceable to one term.
 
-Rows are collected as sparse dicts and turned into one Pyomo component per
-family and row kind (``add_rows``), never as dense products filtered by rules.
+Declared state: every attribute a family provides for later families (or for its own
+report) is a field of :class:`Ctx`, listed under the family that provides it; each family
+module says what it ``PROVIDES`` and ``READS``, and :mod:`planner.model.build` checks that
+the order of ``FAMILIES`` gives every family what it reads.
+
+Where the rows go is a :class:`RowSink`: :class:`DirectSink` (default) turns them into
+coefficient arrays for HiGHS (variables are column numbers); :class:`PyomoSink` makes Pyomo
+components (kept to cross-check the fast path and for progressive hedging).  Families see
+only ``var``, ``add_rows``, ``cost``, ``set_domain``, ``fix`` and ``set_objective``.
+
+Information (SPEC §3): ``var(..., ops=True)`` declares operations, whose keys end in
+(year, scenario); scenarios that share a node of the scenario tree (``ModelData.tree``) in
+that year share one column.  A key that exists in some scenarios of a node but not in
+others (e.g. imports from a seller available in one and banned in another, under an
+explicit tree) is fixed at 0: the shared decision must work in every scenario of the node.
 """
 from __future__ import annotations
 
@@ -19,6 +31,7 @@ from array import array
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+import numpy as np
 import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression
 
@@ -32,6 +45,7 @@ _DOMAINS = (  # Pyomo domain -> (lower, upper, integer) of a column in the direc
     (pyo.NonNegativeIntegers, (0.0, _INF, True)),
     (pyo.Binary, (0.0, 1.0, True)),
 )
+ELASTIC_PENALTY = 1e3  # MUSD per tonne (or per MUSD) of relaxed target in the elastic re-solve
 
 
 def _domain(domain) -> tuple:
@@ -39,7 +53,6 @@ def _domain(domain) -> tuple:
         if domain is dom:
             return spec
     raise ValueError(f"domain {domain} is not supported by the direct hand-off")
-ELASTIC_PENALTY = 1e3  # MUSD per tonne (or per MUSD) of relaxed target in the elastic re-solve
 
 
 def key_of(v):
@@ -69,125 +82,127 @@ class Slack:
     detail: str = ""
 
 
-@dataclass
-class Ctx:
-    d: ModelData
-    m: pyo.ConcreteModel
-    elastic: bool = False
-    fixed: dict | None = None  # first-stage values to fix (stress tests, shadow prices)
-    balance: dict = field(default_factory=lambda: defaultdict(list))
-    costs: list = field(default_factory=list)          # (s or None, member, category, coef, var)
-    slacks: list = field(default_factory=list)         # (var, Slack)
-    security_rows: list = field(default_factory=list)  # dicts describing each security constraint
-    structural: list = field(default_factory=list)     # infeasibilities found before solving (Slack, amount)
-    direct: bool = True                                # hand rows straight to HiGHS (else via Pyomo's compiler)
+# ---------------------------------------------------------------------------------------- row sinks
+class RowSink:
+    """Where columns and rows go.  ``ncols`` counts columns; handles are what ``new_columns`` returns."""
+
     ncols: int = 0
-    colmap: dict = field(default_factory=dict)         # Pyomo hand-off: id(VarData) -> column
-    col_blocks: list = field(default_factory=list)     # (name, [VarData] or None, first column, special)
-    col_lo: dict = field(default_factory=dict)         # direct: column -> lower bound, where not 0
-    col_hi: dict = field(default_factory=dict)         # direct: column -> upper bound (with col_lo)
-    col_int: set = field(default_factory=set)          # direct: integer columns
-    col_fixed: dict = field(default_factory=dict)      # direct: column -> fixed value
-    tri_c: array = field(default_factory=lambda: array("q"))   # direct hand-off: the matrix row by row,
-    tri_v: array = field(default_factory=lambda: array("d"))   # columns and coefficients of each row's terms
+
+    def new_columns(self, name: str, index: list, domain, bounds, special: bool) -> list:
+        raise NotImplementedError
+
+    def set_domain(self, v, domain) -> None:
+        raise NotImplementedError
+
+    def fix(self, v, value: float) -> None:
+        raise NotImplementedError
+
+    def add_rows(self, name: str, keys: list, rows: dict) -> dict:
+        raise NotImplementedError
+
+    def set_objective(self, terms: list) -> None:
+        raise NotImplementedError
+
+
+@dataclass
+class DirectSink(RowSink):
+    """Rows straight into coefficient arrays (the matrix HiGHS gets); handles are column / row numbers."""
+
+    ncols: int = 0
+    col_blocks: list = field(default_factory=list)     # (name, None, first column, special)
+    col_lo: dict = field(default_factory=dict)         # column -> lower bound, where not 0
+    col_hi: dict = field(default_factory=dict)         # column -> upper bound (with col_lo)
+    col_int: set = field(default_factory=set)          # integer columns
+    col_fixed: dict = field(default_factory=dict)      # column -> fixed value
+    tri_c: array = field(default_factory=lambda: array("q"))   # the matrix row by row: columns and
+    tri_v: array = field(default_factory=lambda: array("d"))   # coefficients of each row's terms
     row_nnz: array = field(default_factory=lambda: array("q"))  # and each row's number of terms
     row_lo: list = field(default_factory=list)
     row_hi: list = field(default_factory=list)
     row_names: list = field(default_factory=list)      # (component name, first row, count)
     obj_terms: list = field(default_factory=list)
 
-    # ---------------------------------------------------------------- components
-    def var(self, name: str, index: list, domain=pyo.NonNegativeReals, bounds=None, special: bool = False) -> dict:
-        """Variables over the sparse keys ``index``: a dict key -> handle.
-
-        Direct hand-off (default): the handle is the column number (an ``int``); bounds and
-        integrality go into per-column lists, no Pyomo object is made.  Pyomo hand-off: a Pyomo
-        Var over 0..n-1 and the handle is its VarData.  Either way the families use the handles
-        only through ``add_rows``, ``cost``, ``set_domain`` and ``fix``.
-
-        ``bounds``: None or a function key -> (lb, ub).  ``special``: the block's columns need
-        per-variable bounds, domains or fixing at hand-off (else they are read in bulk).
-        """
+    def new_columns(self, name, index, domain, bounds, special):
         n = len(index)
         start = self.ncols
         self.ncols += n
-        special = special or bounds is not None or domain is not pyo.NonNegativeReals
-        if self.direct:
-            cols = range(start, start + n)
-            lb0, ub0, integer = _domain(domain)
-            if bounds is not None:  # as Pyomo: the explicit bounds within the domain's
-                for j, k in zip(cols, index):
-                    lb, ub = bounds(k)
-                    self.col_lo[j] = lb0 if lb is None else max(lb0, lb)
-                    self.col_hi[j] = ub0 if ub is None else min(ub0, ub)
-            elif lb0 != 0.0 or ub0 != _INF:
-                self.col_lo.update(dict.fromkeys(cols, lb0))
-                self.col_hi.update(dict.fromkeys(cols, ub0))
-            if integer:
-                self.col_int.update(cols)
-            self.col_blocks.append((name, None, start, special))
-            return dict(zip(index, cols))
+        cols = range(start, start + n)
+        lb0, ub0, integer = _domain(domain)
+        if bounds is not None:  # as Pyomo: the explicit bounds within the domain's
+            for j, k in zip(cols, index):
+                lb, ub = bounds(k)
+                self.col_lo[j] = lb0 if lb is None else max(lb0, lb)
+                self.col_hi[j] = ub0 if ub is None else min(ub0, ub)
+        elif lb0 != 0.0 or ub0 != _INF:
+            self.col_lo.update(dict.fromkeys(cols, lb0))
+            self.col_hi.update(dict.fromkeys(cols, ub0))
+        if integer:
+            self.col_int.update(cols)
+        self.col_blocks.append((name, None, start, special))
+        return list(cols)
+
+    def set_domain(self, v, domain):
+        lb, ub, integer = _domain(domain)
+        if v in self.col_lo or lb != 0.0 or ub != _INF:
+            self.col_lo[v], self.col_hi[v] = lb, ub
+        (self.col_int.add if integer else self.col_int.discard)(v)
+
+    def fix(self, v, value):
+        self.col_fixed[v] = float(value)
+
+    def add_rows(self, name, keys, rows):
+        C, V, N, lo, hi = self.tri_c, self.tri_v, self.row_nnz, self.row_lo, self.row_hi
+        out = {}
+        r = len(lo)
+        inf = _INF
+        for k in keys:
+            terms, sense, rhs = rows[k]
+            cs, vs = zip(*terms)
+            V.extend(cs)
+            C.extend(vs)
+            N.append(len(cs))
+            lo.append(-inf if sense == "<=" else rhs)
+            hi.append(inf if sense == ">=" else rhs)
+            out[k] = r
+            r += 1
+        self.row_names.append((name, len(lo) - len(out), len(out)))
+        return out
+
+    def set_objective(self, terms):
+        self.obj_terms = terms
+
+
+@dataclass
+class PyomoSink(RowSink):
+    """Rows as Pyomo components of ``model`` (compiled by Pyomo's standard-form compiler at hand-off)."""
+
+    model: pyo.ConcreteModel = None
+    ncols: int = 0
+    colmap: dict = field(default_factory=dict)         # id(VarData) -> column
+    col_blocks: list = field(default_factory=list)     # (name, [VarData], first column, special)
+
+    def new_columns(self, name, index, domain, bounds, special):
+        n = len(index)
+        start = self.ncols
+        self.ncols += n
         if bounds is not None:
             keys = list(index)
             comp = pyo.Var(range(n), domain=domain, bounds=lambda _m, i: bounds(keys[i]), dense=True)
         else:
             comp = pyo.Var(range(n), domain=domain, dense=True)
-        setattr(self.m, name, comp)
+        setattr(self.model, name, comp)
         datas = list(comp.values())
         self.colmap.update(zip(map(id, datas), range(start, start + n)))
         self.col_blocks.append((name, datas, start, special))
-        return dict(zip(index, datas))
+        return datas
 
-    def set_domain(self, v, domain) -> None:
-        """Change the domain of one variable made without explicit bounds (e.g. integer modules)."""
-        if self.direct:
-            lb, ub, integer = _domain(domain)
-            if v in self.col_lo or lb != 0.0 or ub != _INF:
-                self.col_lo[v], self.col_hi[v] = lb, ub
-            (self.col_int.add if integer else self.col_int.discard)(v)
-        else:
-            v.domain = domain
+    def set_domain(self, v, domain):
+        v.domain = domain
 
-    def fix(self, v, value: float) -> None:
-        """Fix one variable at ``value`` (stress tests, shadow prices of a MIP)."""
-        if self.direct:
-            self.col_fixed[v] = float(value)
-        else:
-            v.fix(value)
+    def fix(self, v, value):
+        v.fix(value)
 
-    def fix_first_stage(self, v, key: tuple, integer: bool = False) -> None:
-        """Fix first-stage variable ``v`` at ``fixed[key]`` (0 when the key is absent: stress tests fix a whole
-        plan); a value of None leaves it free (progressive hedging re-optimises stockpile capacity this way)."""
-        value = self.fixed.get(key, 0.0)
-        if value is not None:
-            self.fix(v, round(float(value)) if integer else float(value))
-
-    def add_rows(self, name: str, rows: dict) -> dict:
-        """rows: key -> (terms, sense, rhs), sense in '<=', '>=', '=='; returns key -> row handle.
-
-        Direct hand-off (default): the rows go straight into coefficient triplets (the matrix
-        HiGHS gets), the handle being the row number.  Pyomo hand-off: one Pyomo Constraint
-        component, the handle being its ConstraintData.
-        """
-        keys = [k for k, (terms, _, _) in rows.items() if terms]
-        if self.direct:
-            C, V, N, lo, hi = self.tri_c, self.tri_v, self.row_nnz, self.row_lo, self.row_hi
-            out = {}
-            r = len(lo)
-            inf = float("inf")
-            for k in keys:
-                terms, sense, rhs = rows[k]
-                cs, vs = zip(*terms)
-                V.extend(cs)
-                C.extend(vs)
-                N.append(len(cs))
-                lo.append(-inf if sense == "<=" else rhs)
-                hi.append(inf if sense == ">=" else rhs)
-                out[k] = r
-                r += 1
-            self.row_names.append((name, len(lo) - len(out), len(out)))
-            return out
-
+    def add_rows(self, name, keys, rows):
         def rule(_m, i):
             terms, sense, rhs = rows[keys[i]]
             e = lin(terms)
@@ -198,38 +213,180 @@ class Ctx:
             return e == rhs
 
         c = pyo.Constraint(range(len(keys)), rule=rule)
-        setattr(self.m, name, c)
+        setattr(self.model, name, c)
         return dict(zip(keys, c.values()))
 
-    def set_objective(self, terms: list) -> None:
-        """Minimise Σ coef · var (direct: a cost vector; Pyomo: an Objective component)."""
-        if self.direct:
-            self.obj_terms = terms
+    def set_objective(self, terms):
+        self.model.objective = pyo.Objective(expr=lin(terms), sense=pyo.minimize)
+
+
+# ---------------------------------------------------------------------------------------- the context
+@dataclass
+class Ctx:
+    d: ModelData
+    sink: RowSink
+    elastic: bool = False
+    fixed: dict | None = None  # first-stage values to fix (stress tests, shadow prices)
+    # shared registers
+    balance: dict = field(default_factory=lambda: defaultdict(list))  # (m,c,t,s) -> [(coef, var)]
+    costs: list = field(default_factory=list)          # (s or None, member, category, coef MUSD/unit, var)
+    slacks: list = field(default_factory=list)         # (var, Slack)
+    structural: list = field(default_factory=list)     # infeasibilities found before solving (Slack, amount)
+    build_seconds: float = 0.0
+    # investment provides
+    procs: dict = field(default_factory=dict)          # process -> row
+    cap: dict = field(default_factory=dict)            # (p, t) -> [existing_pt, [(module_tpa, B_py), ...]]
+    B: dict = field(default_factory=dict)              # (p, y) -> modules built
+    # production provides
+    Q: dict = field(default_factory=dict)              # (p, t, s) -> output
+    output: dict = field(default_factory=lambda: defaultdict(list))     # (c,t,s) -> [(y_pc, Q)]
+    output_m: dict = field(default_factory=lambda: defaultdict(list))   # (m,c,t,s) -> [(y_pc, Q)]
+    input_use: dict = field(default_factory=lambda: defaultdict(list))  # (m,c,t,s) -> [(a_p, Q)]
+    capacity_rows: dict = field(default_factory=dict)
+    # supply provides
+    I: dict = field(default_factory=dict)              # (m, x, c, t, s) -> imports
+    X: dict = field(default_factory=dict)              # (m, c, t, s) -> exports
+    V: dict = field(default_factory=dict)              # (m, c, t, s) -> disposal
+    H: dict = field(default_factory=dict)              # (m, c, t, s) -> shortage
+    concern_in: dict = field(default_factory=lambda: defaultdict(list))  # (m,c,t,s) -> concern import terms
+    tariff_terms: list = field(default_factory=list)   # (m, t, s, T USD/t, I)
+    # offtakes provides
+    Z: dict = field(default_factory=dict)              # offtake -> signed
+    D: dict = field(default_factory=dict)              # (o, t, s) -> deliveries
+    # stockpiles provides
+    K: dict = field(default_factory=dict)              # (m, c, y) -> capacity built
+    L: dict = field(default_factory=dict)              # (m, c, t, s) -> level
+    U: dict = field(default_factory=dict)              # (m, c, t, s) -> fill
+    W: dict = field(default_factory=dict)              # (m, c, t, s) -> draw
+    # trade provides
+    F: dict = field(default_factory=dict)              # (m, n, c, t, s) -> flow
+    # fiscal provides
+    support_terms: list = field(default_factory=list)  # (t, s, producing member, USD/t coef, var)
+    budget_rows: dict = field(default_factory=dict)
+    # security provides
+    security_rows: list = field(default_factory=list)  # (key, description dict, row handle)
+    # balance provides
+    balance_rows: dict = field(default_factory=dict)   # (m, c, t, s) -> row handle
+    # objective provides
+    cvar_rows: dict = field(default_factory=dict)      # scenario index -> row handle (λ > 0)
+    eta: object = None                                 # VaR variable η (λ > 0)
+
+    def __post_init__(self):
+        self._grids = {}
+        tree = getattr(self.d, "tree", None)
+        self._rep = None
+        if tree is not None and self.d.S > 1 and (tree != np.arange(self.d.S)[None, :]).any():
+            scen, years = self.d.scen, self.d.years
+            self._rep = {(t, s): scen[tree[ti, si]] for ti, t in enumerate(years) for si, s in enumerate(scen)}
+            size = defaultdict(int)
+            for ti, t in enumerate(years):
+                for si in range(self.d.S):
+                    size[(t, scen[tree[ti, si]])] += 1
+            self._node_size = dict(size)
+
+    # ---------------------------------------------------------------- state and hand-off
+    @property
+    def direct(self) -> bool:
+        return isinstance(self.sink, DirectSink)
+
+    @property
+    def m(self):
+        """The Pyomo model (Pyomo sink only)."""
+        return self.sink.model
+
+    @property
+    def ncols(self) -> int:
+        return self.sink.ncols
+
+    # ---------------------------------------------------------------- components
+    def var(self, name: str, index: list, domain=pyo.NonNegativeReals, bounds=None, special: bool = False,
+            ops: bool = False) -> dict:
+        """Variables over the sparse keys ``index``: a dict key -> handle (a column number, or a
+        Pyomo VarData with the Pyomo sink).  ``bounds``: None or a function key -> (lb, ub).
+        ``special``: the block's columns need per-variable bounds, domains or fixing at hand-off.
+        ``ops``: operations, keys ending in (year, scenario), aliased per node of the scenario tree.
+        """
+        special = special or bounds is not None or domain is not pyo.NonNegativeReals
+        if not ops or self._rep is None:
+            return dict(zip(index, self.sink.new_columns(name, index, domain, bounds, special)))
+        rep = self._rep
+        canon = [k[:-1] + (rep[(k[-2], k[-1])],) for k in index]
+        count = defaultdict(int)
+        for c in canon:
+            count[c] += 1
+        uniq = list(count)
+        size = self._node_size
+        partial = {c for c in uniq if count[c] < size[(c[-2], c[-1])]}
+        if bounds is not None or partial:
+            lo, hi = {}, {}
+            for k, c in zip(index, canon):
+                lb, ub = bounds(k) if bounds is not None else (None, None)
+                lb = 0.0 if lb is None else lb
+                ub = _INF if ub is None else ub
+                lo[c] = max(lo.get(c, -_INF), lb)
+                hi[c] = min(hi.get(c, _INF), ub)
+            for c in partial:  # missing in some scenario of its node, where it is 0: 0 in all of them
+                hi[c] = min(hi[c], 0.0)
+                lo[c] = min(lo[c], 0.0)
+
+            def node_bounds(c):
+                return lo[c], hi[c]
+
+            special = True
         else:
-            self.m.objective = pyo.Objective(expr=lin(terms), sense=pyo.minimize)
+            node_bounds = None
+        handles = dict(zip(uniq, self.sink.new_columns(name, uniq, domain, node_bounds, special)))
+        return {k: handles[c] for k, c in zip(index, canon)}
+
+    def set_domain(self, v, domain) -> None:
+        """Change the domain of one variable made without explicit bounds (e.g. integer modules)."""
+        self.sink.set_domain(v, domain)
+
+    def fix(self, v, value: float) -> None:
+        """Fix one variable at ``value`` (stress tests, shadow prices of a MIP)."""
+        self.sink.fix(v, value)
+
+    def fix_first_stage(self, v, key: tuple, integer: bool = False) -> None:
+        """Fix first-stage variable ``v`` at ``fixed[key]`` (0 when the key is absent: stress tests fix a whole
+        plan); a value of None leaves it free (progressive hedging re-optimises stockpile capacity this way)."""
+        value = self.fixed.get(key, 0.0)
+        if value is not None:
+            self.fix(v, round(float(value)) if integer else float(value))
+
+    def add_rows(self, name: str, rows: dict) -> dict:
+        """rows: key -> (terms, sense, rhs), sense in '<=', '>=', '=='; returns key -> row handle
+        (rows without terms are skipped)."""
+        keys = [k for k, (terms, _, _) in rows.items() if terms]
+        return self.sink.add_rows(name, keys, rows)
+
+    def set_objective(self, terms: list) -> None:
+        """Minimise Σ coef · var."""
+        self.sink.set_objective(terms)
 
     # ---------------------------------------------------------------- registers
     def balance_grid(self, m, c) -> list:
         """``grid[ti][si]`` is the term list of ``balance[(m, c, t, s)]`` (cached per (m, c)): families
         that add many terms reach the lists without building a key tuple per term."""
-        cache = self.__dict__.setdefault("_grids", {})
-        g = cache.get((m, c))
+        g = self._grids.get((m, c))
         if g is None:
             bal, scen = self.balance, self.d.scen
-            g = cache[(m, c)] = [[bal[(m, c, t, s)] for s in scen] for t in self.d.years]
+            g = self._grids[(m, c)] = [[bal[(m, c, t, s)] for s in scen] for t in self.d.years]
         return g
 
     def cost(self, s, member, category, coef, var):
         if coef != 0.0:
             self.costs.append((s, member, category, coef, var))
 
-    def slack_vars(self, name: str, infos: dict, unit_penalty: float = ELASTIC_PENALTY):
-        """Elastic slack variables (one per key of ``infos``), each penalised and described by its Slack."""
-        v = self.var(f"elastic_{name}", list(infos))
+    def slack_vars(self, name: str, infos: dict, unit_penalty: float = ELASTIC_PENALTY, ops: bool = False):
+        """Elastic slack variables (one per key of ``infos``), each penalised and described by its Slack.
+        ``ops``: keys end in (year, scenario) and follow the scenario tree like operations."""
+        v = self.var(f"elastic_{name}", list(infos), ops=ops)
+        seen = set()
         for k, info in infos.items():
             self.slacks.append((v[k], info))
+            kk = key_of(v[k])
+            if kk in seen:  # an aliased slack is penalised once per node, as any first-stage-like term
+                continue
+            seen.add(kk)
             self.costs.append((None, info.member, "elastic_penalty", unit_penalty, v[k]))
         return v
-
-    def s_index(self):
-        return range(self.d.S)

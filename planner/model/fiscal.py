@@ -22,6 +22,10 @@ from planner.model.context import MUSD, Ctx, Slack
 from planner.model.prepare import _nn
 
 
+PROVIDES = ('support_terms', 'budget_rows')
+READS = ('output_m', 'V')
+
+
 def add(ctx: Ctx) -> None:
     d = ctx.d
     market = d.settings["objective"] == "market"

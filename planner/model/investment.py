@@ -23,6 +23,10 @@ from planner.model.context import Ctx
 from planner.model.prepare import _nn, annuity_factor
 
 
+PROVIDES = ('procs', 'cap', 'B')
+READS = ()
+
+
 def operating_years(d, y: int, lead: int, life: int) -> range:
     """Positions t of the horizon in which an item built in year y operates."""
     return d.year_range(y + lead, y + lead + life - 1)

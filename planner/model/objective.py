@@ -20,6 +20,10 @@ import pyomo.environ as pyo
 from planner.model.context import Ctx, key_of
 
 
+PROVIDES = ('cvar_rows', 'eta')
+READS = ()
+
+
 def add(ctx: Ctx) -> None:
     d = ctx.d
     lam = float(d.settings["risk_aversion"] or 0.0)
@@ -55,7 +59,8 @@ def add(ctx: Ctx) -> None:
         # ξ_s − cost_s + η ≥ 0
         rows[si] = ([(1.0, xi[si]), (1.0, eta)] + [(-c, vars_[k]) for k, c in cost.items() if c],
                     ">=", 0.0)
-    ctx.add_rows("cvar_excess", rows)
+    ctx.cvar_rows = ctx.add_rows("cvar_excess", rows)
+    ctx.eta = eta
     obj = [((1 - lam) * c, vars_[k]) for k, c in expected.items() if c]
     obj.append((lam, eta))
     obj += [(lam * d.prob[si] / (1 - alpha), xi[si]) for si in range(d.S)]

@@ -22,6 +22,10 @@ import pyomo.environ as pyo
 from planner.model.context import MUSD, Ctx, Slack
 
 
+PROVIDES = ('Z', 'D')
+READS = ('concern_in',)
+
+
 def add(ctx: Ctx) -> None:
     d = ctx.d
     live = []
@@ -38,7 +42,7 @@ def add(ctx: Ctx) -> None:
                 info.append((o, si, ti, av[si, ti]))
                 if av[si, ti] > 0:
                     didx.append((o["offtake"], d.years[ti], s))
-    D = ctx.var("deliveries", didx)
+    D = ctx.var("deliveries", didx, ops=True)
     ctx.Z, ctx.D = Z, D
     for o, yrs in live:
         t0 = yrs[0]
@@ -62,7 +66,7 @@ def add(ctx: Ctx) -> None:
         if o["country_of_concern"]:
             ctx.concern_in[(m, c, t, s)].append((1.0, v))
     if ctx.elastic and slack_info:
-        sv = ctx.slack_vars("take_or_pay", slack_info)
+        sv = ctx.slack_vars("take_or_pay", slack_info, ops=True)
         for k in slack_info:
             lo[k][0].append((1.0, sv[k]))
     ctx.add_rows("offtake_max", up)

@@ -19,6 +19,7 @@ import pandas as pd
 
 from planner.input.reader import InputData
 from planner.input.validate import scenario_names
+from planner.model import tree as tree_mod
 
 
 def annuity_factor(r: float, life: int) -> float:
@@ -60,6 +61,8 @@ class ModelData:
     burden: dict = field(default_factory=dict)       # m -> normalised share
     budget: dict = field(default_factory=dict)       # m -> MUSD
     disruptions: list = field(default_factory=list)
+    tree: np.ndarray | None = None                   # (nT, S): the scenario whose operations s uses in t
+    tree_kind: str = "derived"                       # "derived" from the data, or "explicit"
 
     @property
     def S(self):
@@ -216,4 +219,23 @@ def prepare(inp: InputData, scenario: str | None = None) -> ModelData:
         tot = sum(float(x) for x in shares)
         md.burden = {m: float(x) / tot for m, x in zip(mem["member"], shares)}
     md.budget = {m: float(b) for m, b in zip(mem["member"], mem["fiscal_budget_musd"]) if _nn(b) is not None}
+    md.tree, md.tree_kind = scenario_tree(md, sc)
     return md
+
+
+def scenario_tree(md: ModelData, sc: pd.DataFrame) -> tuple[np.ndarray, str]:
+    """The tree of SPEC §3 "Information" (see :mod:`planner.model.tree`)."""
+    names = md.scen
+    if md.S > 1 and "parent" in sc.columns and sc["parent"].map(_nn).notna().any():
+        pos = {s: i for i, s in enumerate(names)}
+        rows = {r["scenario"]: r for r in sc.to_dict("records")}
+        parent = [pos.get(_nn(rows[s]["parent"])) if s in rows else None for s in names]
+        branch = [int(_nn(rows[s]["branch_year"])) if s in rows and _nn(rows[s]["branch_year"]) is not None
+                  else None for s in names]
+        return tree_mod.explicit(parent, branch, md.years), "explicit"
+    data = list(md.price.values()) + list(md.sprice.values()) + list(md.demand.values())
+    sellers = {(x["supplier"], x["commodity"]) for x in md.suppliers} | \
+              {(o["seller"], o["commodity"]) for o in md.offtakes}
+    data += [md.avail(n, c) for n, c in sorted(sellers, key=str)]
+    foresight = int(md.settings.get("foresight_years") or 0)
+    return tree_mod.derived(data, md.S, md.nT, foresight), "derived"

@@ -21,13 +21,17 @@ from collections import defaultdict
 from planner.model.context import MUSD, Ctx
 
 
+PROVIDES = ('Q', 'output', 'output_m', 'input_use', 'capacity_rows')
+READS = ('procs', 'cap')
+
+
 def add(ctx: Ctx) -> None:
     d = ctx.d
     ctx.output = defaultdict(list)
     ctx.output_m = defaultdict(list)
     ctx.input_use = defaultdict(list)
     keys = sorted(ctx.cap, key=lambda k: (k[0], k[1]))
-    Q = ctx.var("production", [(p, t, s) for (p, t) in keys for s in d.scen])
+    Q = ctx.var("production", [(p, t, s) for (p, t) in keys for s in d.scen], ops=True)
     ctx.Q = Q
     caprows = {}
     for (p, t) in keys:

@@ -24,6 +24,10 @@ from planner.model.context import Ctx, Slack
 KINDS = ("max_concern_share", "min_stock_days", "min_domestic_share", "max_shortage_share")
 
 
+PROVIDES = ('security_rows',)
+READS = ('input_use', 'concern_in', 'output_m', 'L', 'U', 'H')
+
+
 def add(ctx: Ctx) -> None:
     d = ctx.d
     rows, slack_info, meta = {}, {}, {}
@@ -48,7 +52,7 @@ def add(ctx: Ctx) -> None:
                         if disrupted[si, ti]:
                             continue
                         f = val / 365.0
-                        lhs = [(1.0, ctx.stock[(m, c, t, s)]) for m in members if (m, c, t, s) in ctx.stock]
+                        lhs = [(1.0, ctx.L[(m, c, t, s)]) for m in members if (m, c, t, s) in ctx.L]
                         terms = lhs + [(-f * a, q) for a, q in use]
                         sense, rhs, limit = ">=", f * dem, val
                     elif kind == "min_domestic_share":
@@ -72,7 +76,7 @@ def add(ctx: Ctx) -> None:
                     if ctx.elastic:
                         slack_info[key] = Slack(kind, "t", r["member"], c, t, s, f"security row {r['_row']}")
     if ctx.elastic and slack_info:
-        sv = ctx.slack_vars("security", slack_info)
+        sv = ctx.slack_vars("security", slack_info, ops=True)
         for k in slack_info:
             terms, sense, rhs = rows[k]
             terms.append((-1.0 if sense == "<=" else 1.0, sv[k]))
@@ -88,7 +92,7 @@ def add(ctx: Ctx) -> None:
         si, ti = d.scen.index(s), d.tix(t)
         dem = d.demand[(m, c)][si, ti] if (m, c) in d.demand else 0.0
         rhs_terms = [(-a, q) for a, q in ctx.input_use.get((m, c, t, s), [])]
-        if (m, c, t, s) in ctx.fill:
-            rhs_terms.append((-1.0, ctx.fill[(m, c, t, s)]))
+        if (m, c, t, s) in ctx.U:
+            rhs_terms.append((-1.0, ctx.U[(m, c, t, s)]))
         ac[(m, c, t, s)] = (list(terms) + rhs_terms, "<=", dem)
     ctx.add_rows("anti_circumvention", ac)

@@ -13,6 +13,15 @@ Balance: + W − U at (m, c).
 Costs: capacity annuity δ_t · capex · AF(r, life) for each operating year
 within the horizon (first stage); holding δ_t · holding_cost · L_mcts.
 
+Terminal value (SPEC §3): stock left at end_year is an asset, credited at its replacement cost,
+
+    cost_s −= terminal_stock_value · δ_end · R_c,end,s · L_mc,end,s
+
+with R_c,end,s the lowest price P_xcts among suppliers of c available (share > 0) in the last
+year of s, or the market price P_cts where none is (no credit for a commodity with neither).
+Valuing end stock at what it would cost to buy leaves no arbitrage (buying to hold costs at
+least R) and removes the end-of-horizon spike in the shadow prices of stock targets.
+
 Registers: ``stock[(m,c,t,s)]`` = L, ``fill[(m,c,t,s)]`` = U.
 """
 from __future__ import annotations
@@ -20,6 +29,28 @@ from __future__ import annotations
 from planner.model.context import MUSD, Ctx
 from planner.model.investment import operating_years
 from planner.model.prepare import _nn, annuity_factor
+
+
+PROVIDES = ('K', 'L', 'U', 'W')
+READS = ()
+
+
+def replacement_cost(d, c: str) -> list:
+    """R_c,end,s for every scenario (USD/t), or None per scenario where c has no price at all."""
+    out = []
+    for si in range(d.S):
+        best = None
+        for x in d.suppliers:
+            key = (x["supplier"], c)
+            if x["commodity"] != c or key not in d.sprice:
+                continue
+            if d.avail(*key)[si, -1] > 0:
+                p = float(d.sprice[key][si, -1])
+                best = p if best is None else min(best, p)
+        if best is None and c in d.price:
+            best = float(d.price[c][si, -1])
+        out.append(best)
+    return out
 
 
 def add(ctx: Ctx) -> None:
@@ -33,12 +64,10 @@ def add(ctx: Ctx) -> None:
             kidx += [k + (y,) for y in range(y0, y1 - int(sp["lead_time_years"]) + 1)]
     K = ctx.var("stock_build", kidx, special=True)
     ops_idx = [k + (t, s) for k in keys for t in d.years for s in d.scen]
-    L = ctx.var("stock_level", ops_idx)
-    U = ctx.var("stock_fill", ops_idx)
-    W = ctx.var("stock_draw", ops_idx)
+    L = ctx.var("stock_level", ops_idx, ops=True)
+    U = ctx.var("stock_fill", ops_idx, ops=True)
+    W = ctx.var("stock_draw", ops_idx, ops=True)
     ctx.K, ctx.L, ctx.U, ctx.W = K, L, U, W
-    ctx.stock = {k: L[k] for k in ops_idx}
-    ctx.fill = {k: U[k] for k in ops_idx}
 
     capterms = {(m, c, t): [] for (m, c) in keys for t in d.years}
     maxrows = {}
@@ -57,13 +86,16 @@ def add(ctx: Ctx) -> None:
                 (1.0, K[m, c, y]))
     ctx.add_rows("stock_max_capacity", maxrows)
 
+    tsv = float(d.settings.get("terminal_stock_value", 1.0) if d.settings.get("terminal_stock_value") is not None
+                else 1.0)
+    repl = {c: replacement_cost(d, c) for c in {c for (_m, c) in rows}} if tsv > 0 else {}
     dyn, cap, end = {}, {}, {}
     for (m, c), sp in rows.items():
         loss = float(sp["loss_rate"] or 0.0)
         ini = float(sp["initial_stock_t"] or 0.0)
         ex = float(sp["existing_capacity_t"] or 0.0)
         h = float(sp["holding_cost_usd_per_t_yr"] or 0.0)
-        for s in d.scen:
+        for si, s in enumerate(d.scen):
             for ti, t in enumerate(d.years):
                 k = (m, c, t, s)
                 terms = [(1.0, L[k]), (-1.0, U[k]), (1.0, W[k])]
@@ -76,6 +108,8 @@ def add(ctx: Ctx) -> None:
                 cap[k] = ([(1.0, L[k])] + capterms[(m, c, t)], "<=", ex)
                 ctx.balance[(m, c, t, s)] += [(1.0, W[k]), (-1.0, U[k])]
                 ctx.cost(s, m, "holding", d.delta[ti] * h * MUSD, L[k])
+            if tsv > 0 and repl[c][si] is not None:
+                ctx.cost(s, m, "terminal_value", -tsv * d.delta[-1] * repl[c][si] * MUSD, L[m, c, y1, s])
             if d.settings["end_stock_at_least_initial"] and ini > 0:
                 end[(m, c, s)] = ([(1.0, L[m, c, y1, s])], ">=", ini)
     ctx.add_rows("stock_dynamics", dyn)

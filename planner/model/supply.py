@@ -27,6 +27,10 @@ from planner.model.context import MUSD, Ctx
 from planner.model.prepare import _nn
 
 
+PROVIDES = ('I', 'X', 'V', 'H', 'concern_in', 'tariff_terms')
+READS = ('output',)
+
+
 def add(ctx: Ctx) -> None:
     d = ctx.d
     market = d.settings["objective"] == "market"
@@ -46,7 +50,7 @@ def add(ctx: Ctx) -> None:
                     continue
                 idx += [(m, key[0], key[1], t, s) for m in d.members]
                 info.append((x, si, ti, a))
-    I = ctx.var("imports", idx)
+    I = ctx.var("imports", idx, ops=True)
     ctx.I = I
     cols = iter(I.values())  # in the order of idx: supplier, scenario, year, member
     costs, tariff_terms, concern_in = ctx.costs, ctx.tariff_terms, ctx.concern_in
@@ -87,8 +91,8 @@ def add(ctx: Ctx) -> None:
             xi += [(m, c, t, s) for m in d.members for t in d.years for s in d.scen]
         if _nn(row["disposal_cost_usd_per_t"]) is not None and c in present:
             vi += [(m, c, t, s) for m in d.members for t in d.years for s in d.scen]
-    X = ctx.var("exports", xi)
-    V = ctx.var("disposal", vi)
+    X = ctx.var("exports", xi, ops=True)
+    V = ctx.var("disposal", vi, ops=True)
     ctx.X, ctx.V = X, V
     xrows = defaultdict(lambda: ([], "<=", 0.0))
     costs = ctx.costs
@@ -136,7 +140,7 @@ def add(ctx: Ctx) -> None:
                     hi.append((m, c, t, s))
                     ub.append(dl[si][ti])
     ubs = dict(zip(hi, ub))
-    H = ctx.var("shortage", hi, bounds=lambda k: (0.0, ubs[k]))
+    H = ctx.var("shortage", hi, bounds=lambda k: (0.0, ubs[k]), ops=True)
     ctx.H = H
     pens = {c: float(d.penalty(c)) * MUSD for c in {k[1] for k in hi}}
     lm = lc = None

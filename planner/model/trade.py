@@ -14,11 +14,15 @@ from planner.model.context import MUSD, Ctx
 from planner.model.supply import present_commodities
 
 
+PROVIDES = ('F',)
+READS = ('output',)
+
+
 def add(ctx: Ctx) -> None:
     d = ctx.d
     present = present_commodities(ctx)
     routes = [(m, n, c) for (m, n, c) in d.routes if c in present]
-    F = ctx.var("flows", [(m, n, c, t, s) for (m, n, c) in routes for t in d.years for s in d.scen])
+    F = ctx.var("flows", [(m, n, c, t, s) for (m, n, c) in routes for t in d.years for s in d.scen], ops=True)
     ctx.F = F
     costs = ctx.costs
     cols = iter(F.values())  # in the order of the index above

@@ -105,9 +105,14 @@ class Inputs:
         self.end_stock = _bool(st.get("end_stock_at_least_initial"), True)
         self.lam = _f(st.get("risk_aversion"), 0.0)
         self.alpha = _f(st.get("cvar_alpha"), 0.9)
+        self.foresight = int(_f(st.get("foresight_years"), 0))
+        self.tsv = _f(st.get("terminal_stock_value"), 1.0)
         sc = self.sheet("scenarios")
         self.scen = [str(r["scenario"]) for r in sc] or ["base"]
         self.prob = {str(r["scenario"]): float(r["probability"]) for r in sc} or {"base": 1.0}
+        self.parent = {str(r["scenario"]): (str(r["parent"]) if _nn(r.get("parent")) is not None else None,
+                                            int(r["branch_year"]) if _nn(r.get("branch_year")) is not None else None)
+                       for r in sc}
         self.members = [str(r["member"]) for r in self.sheet("members")]
         self.comm = {r["commodity"]: r for r in self.sheet("commodities")}
         self.suppliers = {(r["supplier"], r["commodity"]): r for r in self.sheet("suppliers")}
@@ -205,6 +210,52 @@ class Inputs:
                                                                if o["commodity"] == c}
         for n in names:
             out |= self.avail(n, c) < 1.0
+        return out
+
+    def replacement(self, c, s) -> float | None:
+        """R_c,end,s: the lowest supplier price of c available in the last year, else the market price."""
+        si = self.si(s)
+        best = [float(self.sprice(x, cc)[si, -1]) for (x, cc) in self.suppliers
+                if cc == c and self.avail(x, c)[si, -1] > 0 and any(r["commodity"] == c
+                                                                     for r in self.sheet("market_prices"))]
+        if best:
+            return min(best)
+        if any(r["commodity"] == c for r in self.sheet("market_prices")):
+            return float(self.price(c)[si, -1])
+        return None
+
+    def shared_until(self) -> dict:
+        """(s, s') -> first year in which their operations may differ (SPEC §3 "Information")."""
+        out = {}
+        if any(p for p, _ in self.parent.values()):
+            def trunk(s, t):  # the scenario whose operations s uses in year t
+                while True:
+                    p, b = self.parent.get(s, (None, None))
+                    if p is None or b is None or t >= b:
+                        return s
+                    s = p
+            for a in self.scen:
+                for b in self.scen:
+                    out[(a, b)] = next((t for t in self.years if trunk(a, t) != trunk(b, t)), self.y1 + 1)
+            return out
+        data = []
+        for c in {r["commodity"] for r in self.sheet("market_prices")}:
+            data.append(self.price(c))
+        for (x, c) in self.suppliers:
+            if any(r["commodity"] == c for r in self.sheet("market_prices")):
+                data.append(self.sprice(x, c))
+            data.append(self.avail(x, c))
+        for o in self.offtakes.values():
+            data.append(self.avail(o["seller"], o["commodity"]))
+        for (m, c) in self.demand_keys():
+            data.append(self.demand(m, c))
+        for a in self.scen:
+            for b in self.scen:
+                ia, ib = self.si(a), self.si(b)
+                first = next((t for t in self.years
+                              if any(not np.isclose(x[ia, self.ti(t)], x[ib, self.ti(t)], rtol=1e-12, atol=0)
+                                     for x in data)), None)
+                out[(a, b)] = self.y1 + 1 if first is None else first - self.foresight
         return out
 
     def penalty(self, c):
@@ -690,6 +741,12 @@ def recompute_costs(inp: Inputs, res: Results) -> dict:
         if fl is not None and (r.production_t or r.disposal_t):
             P = price_cache.setdefault(c, inp.price(c))
             out[(s, "_floor_support")] += D[ti] * max(0.0, fl - P[si, ti]) * (r.production_t - r.disposal_t) * MUSD
+    if inp.tsv > 0:  # SPEC §3 "Terminal value": stock left at end_year credited at replacement cost
+        for r in res["stockpiles"].itertuples(index=False):
+            if int(r.year) == inp.y1 and r.level_t:
+                R = inp.replacement(r.commodity, r.scenario)
+                if R is not None:
+                    out[(r.scenario, "terminal_value")] -= inp.tsv * D[-1] * R * float(r.level_t) * MUSD
     if market:
         for s in inp.scen:
             out[(s, "tariffs")] += out[(s, "_tariff_revenue")]
@@ -744,8 +801,41 @@ def check_costs(inp: Inputs, res: Results):
     return bad
 
 
+def check_information(inp: Inputs, res: Results):
+    """SPEC §3 "Information": every operation of a year is the same in two scenarios that cannot yet be
+    told apart (before the first year their data differ, less foresight_years; or before the branch
+    year of an explicit tree)."""
+    bad = []
+    until = inp.shared_until()
+    tables = [("capacity", ["process", "year"], ["production_t"]),
+              ("supply", ["member", "commodity", "year"], SUPPLY_IN + SUPPLY_OUT),
+              ("stockpiles", ["member", "commodity", "year"], ["level_t", "fill_t", "draw_t"]),
+              ("offtakes", ["offtake", "year"], ["delivered_t"]),
+              ("trade", ["from", "to", "commodity", "year"], ["flow_t"])]
+    for name, keys, cols in tables:
+        df = res[name]
+        if not len(df):
+            continue
+        cols = [c for c in cols if c in df.columns]
+        wide = df.pivot_table(index=keys, columns="scenario", values=cols, aggfunc="sum", fill_value=0.0)
+        for (a, b), t1 in until.items():
+            if a >= b or t1 <= inp.y0:
+                continue
+            for col in cols:
+                if (col, a) not in wide.columns and (col, b) not in wide.columns:
+                    continue
+                va = wide[(col, a)] if (col, a) in wide.columns else 0.0 * wide.iloc[:, 0]
+                vb = wide[(col, b)] if (col, b) in wide.columns else 0.0 * wide.iloc[:, 0]
+                yrs = wide.index.get_level_values("year")
+                diff = (va - vb).abs()[yrs < t1]
+                big = diff[diff > 1e-4 + 1e-6 * np.maximum(va.abs(), vb.abs())[yrs < t1]]
+                for k, v in big.head(3).items():
+                    bad.append(f"{name} {k} {col}: {a} and {b} differ by {v:.6g} before {t1}")
+    return bad
+
+
 CHECKS = [check_builds, check_capacity, check_balance, check_suppliers, check_stocks, check_shortage_exports,
-          check_offtakes, check_security, check_costs]
+          check_offtakes, check_security, check_costs, check_information]
 
 
 def check_all(inp: Inputs, res: Results) -> dict:

@@ -50,16 +50,16 @@ def test_direct_arrays_equal_pyomo_compiler_arrays(elastic, fix):
     A_d, c_d, _, lo_d, hi_d, int_d, rlo_d, rhi_d, _, _ = compile_direct(ctx_d)
     A_p, c_p, off_p, lo_p, hi_p, int_p, rlo_p, rhi_p, col_of, _ = compile_pyomo(ctx_p.m)
     assert off_p == 0.0
-    assert [(n, s) for n, _, s, _ in ctx_d.col_blocks] == [(n, s) for n, _, s, _ in ctx_p.col_blocks]
+    assert [(n, s) for n, _, s, _ in ctx_d.sink.col_blocks] == [(n, s) for n, _, s, _ in ctx_p.sink.col_blocks]
     # direct column j <-> the Pyomo variable made for it; Pyomo's compiler leaves out unused columns
     pair = {}
-    for (_n, _, start, _), (_n2, datas, _s, _) in zip(ctx_d.col_blocks, ctx_p.col_blocks):
+    for (_n, _, start, _), (_n2, datas, _s, _) in zip(ctx_d.sink.col_blocks, ctx_p.sink.col_blocks):
         for i, v in enumerate(datas):
             if id(v) in col_of:
                 pair[start + i] = col_of[id(v)]
             else:  # fixed (a constant to Pyomo), or unused by every row and the objective
                 j = start + i
-                if j in ctx_d.col_fixed:
+                if j in ctx_d.sink.col_fixed:
                     assert lo_d[j] == hi_d[j] == 0.0
                 else:
                     assert A_d.indptr[j + 1] == A_d.indptr[j] and c_d[j] == 0.0
@@ -69,10 +69,10 @@ def test_direct_arrays_equal_pyomo_compiler_arrays(elastic, fix):
     # the cases under test occur: free (CVaR) and bounded columns, integers or fixings, elastic slacks
     assert np.isinf(lo_d[jd]).any() and np.isfinite(hi_d[jd]).any()
     if fix:
-        assert len(ctx_d.col_fixed) == len(ctx_d.B) + len(ctx_d.K) + len(ctx_d.Z) > 0
+        assert len(ctx_d.sink.col_fixed) == len(ctx_d.B) + len(ctx_d.K) + len(ctx_d.Z) > 0
     else:
-        assert int_d[jd].sum() > 0 and not ctx_d.col_fixed
-    assert any(n.startswith("elastic_") for n, *_ in ctx_d.col_blocks) == elastic
+        assert int_d[jd].sum() > 0 and not ctx_d.sink.col_fixed
+    assert any(n.startswith("elastic_") for n, *_ in ctx_d.sink.col_blocks) == elastic
     assert np.array_equal(lo_d[jd], lo_p[jp]) and np.array_equal(hi_d[jd], hi_p[jp])
     assert np.array_equal(int_d[jd], int_p[jp])
     assert np.allclose(c_d[jd], c_p[jp], rtol=1e-12, atol=1e-15)
