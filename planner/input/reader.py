@@ -23,12 +23,16 @@ What real analyst files contain and how it is read:
 from __future__ import annotations
 
 import datetime as _dt
+import difflib
 import hashlib
 import math
 import os
 import re
+import stat
+import unicodedata
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -94,7 +98,15 @@ def _blank(v) -> bool:
     return v is None or (isinstance(v, str) and v.strip() == "") or (isinstance(v, float) and math.isnan(v))
 
 
-def _number(v) -> float:
+def percent_ok(col: Column) -> bool:
+    """Whether a ``%`` typed into this column means a share (shares, rates, weights and multipliers);
+    elsewhere (tonnes, prices, costs, years) ``100%`` is almost surely a typo and is refused, not read as 1."""
+    u = col.unit or ""
+    return col.type == FLOAT and ((col.max is not None and col.max <= 1) or u.startswith(("share", "x"))
+                                  or u in ("per year", "weight"))
+
+
+def _number(v, pct_ok: bool = True, unit: str = "") -> float:
     if isinstance(v, bool):
         raise CellError("expected a number, not TRUE/FALSE")
     if isinstance(v, (int, float)):
@@ -107,6 +119,9 @@ def _number(v) -> float:
         pct = s.endswith("%")
         if pct:
             s = s[:-1]
+            if not pct_ok and re.fullmatch(r"[+-]?[\d.,]+", s):
+                raise CellError(f"a percentage in a column of {unit or 'plain numbers'}: type the number itself "
+                                "(a % sign is read only in share and rate columns)")
         if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?", s):
             s = s.replace(",", "")
         try:
@@ -145,11 +160,11 @@ def coerce(v, col: Column):
             return str(int(v))
         return str(v).strip()
     if t == FLOAT:
-        return _number(v)
+        return _number(v, percent_ok(col), col.unit)
     if t in (INT, YEAR):
         if t == YEAR and isinstance(v, (_dt.datetime, _dt.date)):
             return v.year
-        x = _number(v)
+        x = _number(v, False, col.unit or ("years" if t == YEAR else "whole numbers"))
         if not float(x).is_integer():
             raise CellError("expected a whole number" if t == INT else "expected a year (whole number)")
         return int(x)
@@ -223,6 +238,13 @@ def container_problem(path, max_bytes: int | None = None) -> str | None:
         return "file not found"
     if os.path.isdir(path):
         return "is a folder, not an .xlsx workbook"
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as e:
+        return f"cannot be read ({e.strerror or e})"
+    if not stat.S_ISREG(mode):  # a FIFO would block the read forever, a device never ends
+        kind = "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+        return f"is {kind}, not a regular file; give the path of an .xlsx workbook"
     with open(path, "rb") as f:
         head = f.read(8)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
@@ -239,6 +261,9 @@ def container_problem(path, max_bytes: int | None = None) -> str | None:
         return "is a zip file but not an .xlsx workbook (no xl/workbook.xml)"
     if any(i.flag_bits & 0x1 for i in infos):
         return "is an encrypted (password-protected) zip; save it from Excel as an unprotected .xlsx"
+    if _is_strict_ooxml(path):
+        return ("is saved as Strict Open XML, which the planner cannot read; in Excel use File > Save As > "
+                "'Excel Workbook (*.xlsx)'")
     worst = max(infos, key=lambda i: i.file_size / max(i.compress_size, 1))
     ratio = worst.file_size / max(worst.compress_size, 1)
     if worst.file_size > 2**20 and ratio > BOMB_RATIO:
@@ -250,6 +275,18 @@ def container_problem(path, max_bytes: int | None = None) -> str | None:
                 + (" (about 400,000 rows of four columns); split the data or remove formatting from unused rows"
                    if max_bytes is None else ""))
     return None
+
+
+STRICT_NS = b"purl.oclc.org/ooxml/spreadsheetml/main"  # the namespace of Strict OOXML workbooks
+
+
+def _is_strict_ooxml(path: str) -> bool:
+    """The first 4 kB of xl/workbook.xml declare the Strict namespace (openpyxl finds no sheets in such a file)."""
+    try:
+        with zipfile.ZipFile(path) as z, z.open("xl/workbook.xml") as f:
+            return STRICT_NS in f.read(4096)
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError, ValueError, RuntimeError, zlib.error):
+        return False
 
 
 def check_results_file(path, label: str = "") -> None:
@@ -346,9 +383,59 @@ def _sheet_rows(ws, sheet_name: str, probs: ProblemList):
             continue
         if r == first + 1 and isinstance(vals[0], str) and vals[0].lstrip().startswith("#") \
                 and vals[0].strip().upper() not in EXCEL_ERRORS:
-            continue  # units / notes row (an Excel error such as #REF! is data, reported when typed)
+            if all(v is None or isinstance(v, str) for v in vals):
+                continue  # units / notes row: text only (an Excel error such as #REF! is data, reported when typed)
+            probs.warning("this row starts with '#' like a units row but holds numbers, so it is read as data "
+                          "(a units row holds text only)", sheet=sheet_name, row=r, column=header[0] or None,
+                          value=vals[0])
         data.append((r, vals))
+    _warn_hidden(ws, sheet_name, data, probs)
     return header, first, data
+
+
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row\b([^>]*)>")
+_HIDDEN = re.compile(rb"""\bhidden\s*=\s*["'](?:1|true)["']""")
+_ROW_NUM = re.compile(rb"""\br\s*=\s*["'](\d+)["']""")
+
+
+def hidden_rows(ws) -> list[int]:
+    """Row numbers a sheet marks hidden (``<row r="5" hidden="1">``), read from the sheet's XML in 1 MB chunks
+    (openpyxl's read-only mode does not report them).  Empty for anything but a worksheet part."""
+    source = getattr(ws, "_get_source", None)
+    if source is None:
+        return []
+    out, tail = [], b""
+    try:
+        with source() as f:
+            while True:
+                chunk = f.read(1 << 20)
+                if not chunk:
+                    break
+                buf = tail + chunk
+                cut = buf.rfind(b"<")  # a tag cut at the chunk's end is read with the next chunk
+                buf, tail = (buf[:cut], buf[cut:]) if cut >= 0 and b">" not in buf[cut:] else (buf, b"")
+                if b"hidden" not in buf:
+                    continue
+                for m in _ROW_TAG.finditer(buf):
+                    if _HIDDEN.search(m.group(1)):
+                        n = _ROW_NUM.search(m.group(1))
+                        if n:
+                            out.append(int(n.group(1)))
+    except Exception:  # noqa: BLE001 - a damaged part is reported when its rows are read
+        return out
+    return out
+
+
+def _warn_hidden(ws, title: str, data_rows, probs: ProblemList) -> None:
+    if getattr(ws, "sheet_state", "visible") != "visible":
+        probs.warning(f"this sheet is {ws.sheet_state.replace('veryHidden', 'very hidden')} in Excel; it is read "
+                      "like the others", sheet=title)
+    rows = {r for r, _ in data_rows}
+    hidden = [r for r in hidden_rows(ws) if r in rows]
+    if hidden:
+        shown = ", ".join(map(str, hidden[:8])) + (f" and {len(hidden) - 8} more" if len(hidden) > 8 else "")
+        probs.warning(f"{len(hidden)} hidden row(s) in Excel are read like the others (rows {shown})", sheet=title,
+                      row=hidden[0])
 
 
 # ------------------------------------------------------------------ reading
@@ -522,7 +609,12 @@ def _read_table(ws, s: Sheet, settings: dict, probs: ProblemList) -> pd.DataFram
             continue
         name = h if h in s.names else next((n for n in s.names if n.lower() == h.lower()), None)
         if name is None:
-            probs.warning("unknown column ignored", sheet=s.name, row=first, column=h)
+            near = _near_column(h, s, header)
+            if near:
+                probs.error(f"unknown column: did you mean '{near}'? (its values would be ignored; rename the "
+                            "header)", sheet=s.name, row=first, column=h)
+            else:
+                probs.warning("unknown column ignored", sheet=s.name, row=first, column=h)
             continue
         if name in positions:
             probs.error("column appears twice", sheet=s.name, row=first, column=h)
@@ -560,6 +652,28 @@ def _read_table(ws, s: Sheet, settings: dict, probs: ProblemList) -> pd.DataFram
     df = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in out.items()})
     df["_row"] = df["_row"].astype(int)
     return df
+
+
+def _canon(h: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", unicodedata.normalize("NFKC", h).casefold()).strip("_")
+
+
+def _near_column(h: str, s: Sheet, header: list[str]) -> str | None:
+    """The declared column an unknown header was most likely meant to be (spaces for underscores, a typo, units
+    left out), if that column is not in the sheet already: then the values would silently be lost."""
+    present = {x.lower() for x in header}
+    free = [n for n in s.names if n.lower() not in present]
+    c = _canon(h)
+    if not c:
+        return None
+    for n in free:
+        if _canon(n) == c:
+            return n
+    close = difflib.get_close_matches(c, free, n=1, cutoff=0.8)
+    if close:
+        return close[0]
+    stems = [n for n in free if len(c) >= 4 and n.startswith(c + "_")]  # units left out: 'fiscal_budget'
+    return stems[0] if len(stems) == 1 else None
 
 
 def resolve_setting_defaults(data: InputData) -> None:

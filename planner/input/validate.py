@@ -7,9 +7,12 @@ and the column, the value found and what was expected.
 from __future__ import annotations
 
 import math
+import os
+import unicodedata
 
+from planner.input.physics import gain_cycles
 from planner.input.reader import InputData
-from planner.input.schema import FLOAT, SETTING_BY_NAME, SHEET_BY_NAME, SHEETS
+from planner.input.schema import FLOAT, SETTING_BY_NAME, SETTINGS, SHEET_BY_NAME, SHEETS
 
 PROB_TOL = 1e-6
 SPAN_WARN = 1e9      # nonzero numeric inputs spanning more than this: the solver may struggle (warning)
@@ -101,6 +104,11 @@ def references(v: Check) -> None:
                     close = [k for k in ok if str(k).lower() == str(x).lower()]
                     if close:
                         hint += f"; keys are case-sensitive: did you mean '{close[0]}'?"
+                    else:
+                        close = [k for k in ok if canon(k) == canon(x)]
+                        if close:
+                            hint += (f"; keys must match character for character (this one differs in Unicode "
+                                     f"normalisation): did you mean '{close[0]}'?")
                     v.P.error(f"unknown {c.ref[1]}: not found in {where}{hint}", sheet=s.name, row=r["_row"],
                               column=c.name, value=x)
 
@@ -350,10 +358,127 @@ def magnitudes(v: Check) -> None:
     check_magnitudes(v.data)
 
 
+# ------------------------------------------------------------------ physics and plausibility (issue 15)
+def net_gain_cycles(v: Check) -> None:
+    """No mix of processes may make material from nothing (:mod:`planner.input.physics`)."""
+    for found in gain_cycles(v.rows("processes"), v.rows("coproducts")):
+        procs = found["processes"]
+        names = ", ".join(f"'{p['process']}' (row {p['_row']})" for p in procs)
+        net = ", ".join(f"{t:.3g} t of '{c}'" for c, t in found["net"].items())
+        v.P.error(f"material from nothing: process{'es' if len(procs) > 1 else ''} {names} together make more "
+                  f"than they use ({net} left over per cycle, with no input from outside); check input_per_output "
+                  "and the coproducts' t_per_t_output (a loss-making cycle is fine)", sheet="processes",
+                  row=procs[0]["_row"], column="input_per_output", value=procs[0]["input_per_output"])
+
+
+RATE_UNITS = ("per year", "share")  # settings in these units above 1 are almost surely percentages typed as such
+
+
+def rates_above_one(v: Check) -> None:
+    for decl in SETTINGS:
+        x = v.settings.get(decl.name)
+        if decl.unit in RATE_UNITS and decl.max is None and _isnum(x) and x > 1:
+            v.P.warning(f"{decl.name} {x:g} is above 1 ({100 * x:g}%): did you mean {x / 100:g}?", sheet="settings",
+                        row=v.data.settings_rows.get(decl.name), column="value", value=x)
+
+
+MULTIPLIER_TYPO = 100  # a price or demand multiplier this large was most likely typed as a percentage
+
+
+def multipliers_typed_as_percent(v: Check) -> None:
+    for s in tables():
+        for c in s.columns:
+            if c.type != FLOAT or not (c.unit or "").startswith("x"):
+                continue
+            for r in v.rows(s.name):
+                x = r[c.name]
+                if _isnum(x) and x >= MULTIPLIER_TYPO:
+                    v.P.warning(f"{c.name} {x:g} multiplies by {x:g}: did you mean {x / 100:g} ({x:g}%)?",
+                                sheet=s.name, row=r["_row"], column=c.name, value=x)
+
+
+DISCOUNT_WARN, DISCOUNT_ERROR = 6, 12  # decades (log10) the discount factors may span: warning, error
+
+
+def discount_factors(v: Check) -> None:
+    """delta_t = (1+r)^-(t - base_year) over the horizon: factors below ~1e-12 put late years' costs under the
+    solver's tolerances (they count for nothing), above ~1e12 they swamp the others."""
+    r, base = v.settings.get("discount_rate"), v.settings.get("base_year")
+    if not (v.horizon_ok and _isnum(r) and r > -1 and isinstance(base, int)):
+        return
+    lg = math.log10(1 + r)
+    ends = [-(v.y0 - base) * lg, -(v.y1 - base) * lg, 0.0]
+    span = max(ends) - min(ends)
+    if span <= DISCOUNT_WARN:
+        return
+    text = (f"with discount_rate {r:g} the discount factors span {span:.0f} orders of magnitude between base_year "
+            f"{base} and the years {v.y0}-{v.y1} (from 1e{min(ends):.0f} to 1e{max(ends):.0f})")
+    hint = f"; did you mean {r / 100:g}?" if r > 1 else ""
+    loc = {"sheet": "settings", "row": v.data.settings_rows.get("discount_rate"), "column": "value", "value": r}
+    if span > DISCOUNT_ERROR:
+        v.P.error(text + ": costs in some years fall below the solver's tolerances and count for nothing" + hint,
+                  **loc)
+    else:
+        v.P.warning(text + ": the solver may treat the costs of some years as negligible" + hint, **loc)
+
+
+def cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def threads_capped(v: Check) -> None:
+    n, have = v.settings.get("threads"), cores()
+    if isinstance(n, int) and n > have:
+        v.P.warning(f"threads {n} is more than this machine's {have} core(s); using {have}", sheet="settings",
+                    row=v.data.settings_rows.get("threads"), column="value", value=n)
+        v.settings["threads"] = have
+
+
+def canon(k) -> str:
+    return unicodedata.normalize("NFKC", str(k)).casefold()
+
+
+def key_columns() -> list[tuple[str, str]]:
+    """The columns whose values are keys others refer to, and single-column keys: where two spellings of one
+    name would silently be two things."""
+    out = []
+    for s in SHEETS:
+        for c in s.columns:
+            for t in (c.ref, *c.ref_extra) if c.ref else c.ref_extra:
+                if t not in out:
+                    out.append(t)
+        if len(s.key) == 1 and s.kind == "table" and (s.name, s.key[0]) not in out:
+            out.append((s.name, s.key[0]))
+    return out
+
+
+def keys_differing_in_case(v: Check) -> None:
+    for sheet, col in key_columns():
+        first = {}
+        for r in v.rows(sheet):
+            x = r[col]
+            if x is None:
+                continue
+            k = canon(x)
+            if k not in first:
+                first[k] = (x, r["_row"])
+            elif first[k][0] != x:
+                y, row = first[k]
+                how = "case" if str(x).lower() == str(y).lower() else "case or Unicode normalisation"
+                v.P.warning(f"'{x}' differs from '{y}' (row {row}) only in {how}: they are read as two different "
+                            f"{col} keys", sheet=sheet, row=r["_row"], column=col, value=x)
+                first[k] = (x, r["_row"])
+
+
 RULES = [duplicate_keys, references, scenario_probabilities, scenario_tree, year_ranges, build_years, burden_shares,
          partial_disruptions, scenario_price_suppliers, expansion_capex, input_is_not_output, whole_max_modules,
          process_can_produce, coproduct_not_main_output, stockpile_capacities, security_targets,
-         stock_days_need_stockpiles, market_prices_needed, self_routes, magnitudes]
+         stock_days_need_stockpiles, market_prices_needed, self_routes, magnitudes,
+         net_gain_cycles, rates_above_one, multipliers_typed_as_percent, discount_factors, threads_capped,
+         keys_differing_in_case]
 
 
 def validate(data: InputData) -> InputData:

@@ -159,13 +159,13 @@ def test_trailing_empty_columns_are_ignored(tmp_path):
 # ------------------------------------------------------------------ cell values
 def test_numbers_stored_as_text(tmp_path):
     book = valid_book()
-    values = ["1,200", " 5 ", "5%", "1,234,567.5", "\u00a01 000", "+3", "-0", "1e3"]
+    values = ["1,200", " 5 ", "5", "1,234,567.5", "\u00a01 000", "+3", "-0", "1e3"]  # "5%": test_percent_...
     book["demand"] = [{"member": "USA", "commodity": "oxide", "year": 2025 + i, "demand_t": v}
                       for i, v in enumerate(values)]
     book["settings"].append({"key": "mip_gap", "value": "0.5%"})
     data, msgs = read(tmp_path, book)
     assert [m for m in msgs if "horizon" not in m] == []
-    assert data.tables["demand"]["demand_t"].tolist() == [1200.0, 5.0, 0.05, 1234567.5, 1000.0, 3.0, 0.0, 1000.0]
+    assert data.tables["demand"]["demand_t"].tolist() == [1200.0, 5.0, 5.0, 1234567.5, 1000.0, 3.0, 0.0, 1000.0]
     assert data.settings["mip_gap"] == pytest.approx(0.005)
 
 
