@@ -112,6 +112,11 @@ def plot_results(path, out_dir=None, force: bool = False) -> list[Path]:
     matplotlib.use("Agg", force=False)
     from matplotlib.figure import Figure
 
+    from planner.report.design_charts import plot_design_file, read_design_sheets
+
+    design = read_design_sheets(path)  # a design workbook (planner design): its own charts
+    if design is not None:
+        return plot_design_file(path, design, out_dir, force)
     sheets, scen, prob = read_for_charts(path)
     data = chart_data(sheets, scen, prob)
     out = Path(out_dir) if out_dir else Path(path).with_name(re.sub(r"\.xlsx$", "", Path(path).name) + ".plots")
