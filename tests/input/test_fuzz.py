@@ -734,11 +734,115 @@ def m_structure(draw, case):
         case.valid = True
 
 
+# ---------------------------------------------------------------------- issue 15 classes
+def _header_pos(rows) -> dict:
+    return {h: j for j, h in enumerate(rows[0]) if isinstance(h, str) and _unique_header(rows, j)} if rows else {}
+
+
+def m_gain_cycle(draw, case):
+    """A process (or a coproduct) that closes a cycle with an existing process: with a gain it must be an error
+    naming processes/input_per_output; a loss-making loop keeps a valid book valid."""
+    s = _sheet(case.grid, "processes")
+    if s is None or not s[1]:
+        return m_tweak(draw, case)
+    rows = s[1]
+    pos = _header_pos(rows)
+    need = ("process", "member", "output", "input", "input_per_output")
+    cand = [i for i in _data_rows(rows) if all(k in pos for k in need)
+            and all(isinstance(rows[i][pos[k]] if pos[k] < len(rows[i]) else None, str) for k in need[:4])
+            and isinstance(rows[i][pos["input_per_output"]] if pos["input_per_output"] < len(rows[i]) else None,
+                           (int, float)) and not isinstance(rows[i][pos["input_per_output"]], bool)
+            and rows[i][pos["input_per_output"]] > 0 and rows[i][pos["input"]] != rows[i][pos["output"]]]
+    if not cand:
+        return m_tweak(draw, case)
+    i = draw(st.sampled_from(cand))
+    r = rows[i]
+    a = float(r[pos["input_per_output"]])
+    gain = draw(st.booleans())
+    co = _sheet(case.grid, "coproducts")
+    cpos = _header_pos(co[1]) if co is not None and co[1] else {}
+    if gain and all(k in cpos for k in ("process", "commodity", "t_per_t_output")) and draw(st.booleans()):
+        # the process's coproducts make more of its own input than it uses
+        t = a * draw(st.sampled_from([1.5, 2, 10]))
+        new = [None] * len(co[1][0])
+        new[cpos["process"]], new[cpos["commodity"]], new[cpos["t_per_t_output"]] = r[pos["process"]], \
+            r[pos["input"]], t
+        co[1].append(new)
+        case.log.append(f"coproduct {r[pos['input']]} of {r[pos['process']]} at {t:g} t/t (ipo {a:g})")
+        case.expect.append(("processes", None, "input_per_output"))
+        return
+    b = (1 / a) * (draw(st.sampled_from([0.1, 0.5, 0.9])) if gain else draw(st.sampled_from([1.2, 2.0, 5.0])))
+    new = [None] * len(rows[0])
+    new[pos["process"]], new[pos["member"]] = f"zzloop{len(rows)}", r[pos["member"]]
+    new[pos["output"]], new[pos["input"]], new[pos["input_per_output"]] = r[pos["input"]], r[pos["output"]], b
+    if "existing_tpa" in pos:
+        new[pos["existing_tpa"]] = 1
+    rows.append(new)
+    case.log.append(f"process {new[pos['process']]}: {r[pos['output']]} -> {r[pos['input']]} at {b:g} t/t "
+                    f"(closing a loop with {r[pos['process']]} at {a:g}; {'gain' if gain else 'loss'})")
+    if gain:
+        case.expect.append(("processes", None, "input_per_output"))
+    elif case.base in ("example", "valid") and "process" in pos and 1 / (a * b) < 0.999:
+        case.valid = True
+
+
+def m_percent_typo(draw, case):
+    """A percentage typed into a tonnes, price or cost cell: an error at that cell (it was once read as 1 t)."""
+    from planner.input.reader import percent_ok
+
+    opts = [(title, rows, j, c) for title, rows in case.grid for j, c in _typed_columns(title, rows, (FLOAT,))
+            if not percent_ok(c) and _data_rows(rows) and _unique_header(rows, j)]
+    if not opts:
+        return m_tweak(draw, case)
+    title, rows, j, c = draw(st.sampled_from(opts))
+    i = draw(st.sampled_from(_data_rows(rows)))
+    v = draw(st.sampled_from(["100%", "5 %", "50%", "1%", "0.5%", "250 %"]))
+    _set(rows, i, j, v)
+    case.log.append(f"percent typo {title}!{c.name} row {i + 1} = {v!r}")
+    case.expect.append((title, i + 1, c.name))
+
+
+def m_rate_typo(draw, case):
+    """discount_rate typed as a percentage (5 for 0.05): never a crash; an error at the setting when the discount
+    factors then span more than 1e12 over the horizon."""
+    s = _sheet(case.grid, "settings")
+    if s is None or not s[1] or [str(h).strip().lower() for h in s[1][0][:2]] != ["key", "value"]:
+        return m_tweak(draw, case)
+    rows = s[1]
+    idx = [i for i in _data_rows(rows) if rows[i] and rows[i][0] == "discount_rate"]
+    if not idx:
+        return m_tweak(draw, case)
+    v = draw(st.sampled_from([1.5, 3, 5, 10, 50, 99]))
+    _set(rows, idx[0], 1, v)
+    case.log.append(f"discount_rate = {v}")
+    y = {r[0]: r[1] for r in rows[1:] if len(r) > 1 and isinstance(r[0], str)}
+    y0, y1, base = y.get("start_year"), y.get("end_year"), y.get("base_year", y.get("start_year"))
+    if all(isinstance(x, int) and not isinstance(x, bool) for x in (y0, y1, base)) and y0 <= y1:
+        import math
+        ends = [-(y0 - base) * math.log10(1 + v), -(y1 - base) * math.log10(1 + v), 0.0]
+        if max(ends) - min(ends) > 12.5:
+            case.expect.append(("settings", idx[0] + 1, "value"))
+
+
+def m_hash_row(draw, case):
+    """A data row in row 2 whose first cell starts with '#' but which holds numbers: read as data, never dropped
+    (at worst located errors); a text-only '#' row 2 stays a notes row."""
+    title, rows = draw(st.sampled_from(case.grid))
+    if not rows or not rows[0]:
+        return m_tweak(draw, case)
+    row = ["#" + draw(st.sampled_from(["1", "EU", " note", "#"]))] + [draw(NUMBERS) for _ in rows[0][1:]]
+    if len(row) == 1:
+        row.append(1)
+    rows.insert(1, row)
+    case.log.append(f"'#' row with numbers as row 2 of {title}")
+
+
 MUTATIONS = {
     "cell": m_cell, "garbage": m_garbage, "tweak": m_tweak, "setting": m_setting_garbage, "numeric": m_numeric,
     "blank": m_blank_required, "ref": m_missing_ref, "key": m_key, "dup_row": m_duplicate_row, "rows": m_rows,
     "sheet": m_sheet, "column": m_column, "years": m_years, "probabilities": m_probabilities,
     "structure": m_structure,
+    "gain_cycle": m_gain_cycle, "percent_typo": m_percent_typo, "rate_typo": m_rate_typo, "hash_row": m_hash_row,
 }
 
 
@@ -839,7 +943,7 @@ def check_solve(case: Case, path: str, outdir: Path, v_code: int, v_errors: list
     check_no_crash(res, what)
     if sha(path) != before:
         raise FuzzFailure(f"{what}: the input file changed")
-    new = sorted(set(os.listdir(outdir)) - before_files)
+    new = sorted(n for n in set(os.listdir(outdir)) - before_files if not n.endswith(".log"))  # the solve's log
     if any(n.endswith(".tmp.xlsx") or n.startswith(".") for n in new):
         raise FuzzFailure(f"{what}: temp file left: {new}")
     if v_code == 1:
@@ -889,8 +993,17 @@ def test_single_certain_mutations_are_errors_at_their_cell(case, tmp_path_factor
     check_validate(case, path)
 
 
+@settings(max_examples=_n(60), **FUZZ_SETTINGS)
+@given(case=cases(bases=("example", "valid", "small"), max_mutations=1,
+                  kinds=("gain_cycle", "percent_typo", "rate_typo", "hash_row")))
+def test_issue15_classes_are_errors_at_their_cell(case, tmp_path_factory):
+    """Net-gain cycles, percentages in tonnes/price cells, rates typed as percentages, '#' rows holding data."""
+    path = write_grid(tmp_path_factory.mktemp("fz") / "in.xlsx", case.grid)
+    check_validate(case, path)
+
+
 SOLVE_KINDS = ("tweak", "tweak", "tweak", "tweak", "numeric", "key", "rows", "column", "structure", "dup_row", "cell",
-               "blank")
+               "blank", "gain_cycle", "percent_typo")
 
 
 @settings(max_examples=_n(30), **FUZZ_SETTINGS)
