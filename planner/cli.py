@@ -13,6 +13,7 @@ import click
 
 from planner import __version__
 from planner.common.problems import InputError, PlannerError
+from planner.input.size import force_size_option
 
 log = logging.getLogger("planner")
 
@@ -173,6 +174,7 @@ def print_summary(outcomes) -> None:
 @click.option("--ph-tol", type=float, default=None, metavar="T",
               help="PH: stop when no first-stage decision differs between scenarios by more than T (relative, "
                    "absolute below one unit) [default: 0.001].")
+@force_size_option
 @friendly
 def solve(paths, out, time_limit, mip_gap, sets, scenario, force, jobs, executor, scheduler, decompose,
           ph_iterations, ph_rho, ph_tol):

@@ -152,6 +152,8 @@ def solve_file(path: str, out: str | None = None, overrides: dict | None = None,
     t = time.perf_counter()
     d = prepare(inp, scenario=scenario)
     times["prepare"] = time.perf_counter() - t
+    from planner.input.size import check_model_size
+    check_model_size(inp, scenario)  # refuse a model the machine's memory cannot hold, before building it
     ctx, res, st = solve_model(d, fixed=fixed)
     times.update(st)
     oc = Outcome(input=path, status=res.status, exit_code=0, times=times)
