@@ -231,6 +231,9 @@ def container_problem(path, max_bytes: int | None = None) -> str | None:
 
     path = str(path)
     cap = MAX_XML_BYTES if max_bytes is None else max_bytes
+    if re.search("[\ud800-\udfff]", path):  # bytes that are not UTF-8, as Python's surrogate escapes
+        return ("the file name is not valid UTF-8 (it was saved in another encoding); rename the file, as its name "
+                "is written into the results, the summary and the log")
     if not getattr(openpyxl, "DEFUSEDXML", False):
         return ("refusing to read workbooks without defusedxml (pip install defusedxml, and do not set "
                 "OPENPYXL_DEFUSEDXML=False)")

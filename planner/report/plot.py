@@ -74,7 +74,20 @@ def scenarios_of(sheets) -> tuple[list, list]:
 
 
 def _save(fig, target: Path, force: bool) -> Path:
-    return atomic_write(free_png(target, force), lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
+    try:
+        return atomic_write(free_png(target, force), lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
+    except OSError as e:  # full disk, a folder that cannot be written: one line, not a traceback
+        raise PlannerError(f"cannot write {target}: {e.strerror or e}") from None
+
+
+def file_slug(text, limit: int = 60) -> str:
+    """:func:`slug` of a name for a file name, at most ``limit`` characters: a longer one (a 300-character
+    scenario name) is cut and keeps a short hash, so distinct names stay distinct and the file system takes it."""
+    s = slug(text)
+    if len(s) <= limit:
+        return s
+    import hashlib
+    return s[: limit - 9] + "-" + hashlib.sha1(str(text).encode("utf-8", "replace")).hexdigest()[:8]
 
 
 def free_png(path: Path, force: bool) -> Path:
@@ -194,7 +207,7 @@ def plot_results(path, out_dir=None, force: bool = False) -> list[Path]:
         h, lab = axes[0].get_legend_handles_labels()
         fig.legend(h, lab, loc="outside lower center", ncols=4, fontsize=8)
         fig.suptitle(f"Supply mix, scenario {data.get('base')} (t/yr, bloc-wide)")
-        written.append(_save(fig, out / f"supply_mix_{slug(data.get('base'))}.png", force))
+        written.append(_save(fig, out / f"supply_mix_{file_slug(data.get('base'))}.png", force))
 
     # dependence share
     deps = data.get("dependence") or {}

@@ -173,7 +173,7 @@ def write_workbook(path, sheets: dict[str, pd.DataFrame], first: str | None = No
     path = Path(path)
     check_target(path, inputs)
     try:
-        return _write_atomic(path, sheets, charts, front)
+        return _write_whole(path, sheets, charts, front)
     except _CannotWrite as e:
         failed = e
     alt = None
@@ -186,7 +186,7 @@ def write_workbook(path, sheets: dict[str, pd.DataFrame], first: str | None = No
     if alt is None:
         for folder in _fallback_folders(path):
             try:
-                alt = _write_atomic(free_name(folder / path.name), sheets, charts, front)
+                alt = _write_whole(free_name(folder / path.name), sheets, charts, front)
                 break
             except _CannotWrite:
                 alt = None
@@ -195,6 +195,21 @@ def write_workbook(path, sheets: dict[str, pd.DataFrame], first: str | None = No
                            "nothing was saved")
     raise WrittenElsewhere(f"cannot write {path}: {failed.reason}; the results were saved to {alt} instead",
                            path, alt)
+
+
+def _write_whole(path: Path, sheets, charts, front) -> Path:
+    """:func:`_write_atomic`; if the charts or the front sheet fail (a reporting error, e.g. text that cannot be
+    encoded), the tables are written without them and a warning says so: results are never lost to a chart."""
+    try:
+        return _write_atomic(path, sheets, charts, front)
+    except (_CannotWrite, KeyboardInterrupt):
+        raise
+    except Exception as e:  # noqa: BLE001 - any failure of the decoration, not of the data
+        if not (charts or front):
+            raise
+        log.warning("warning: %s: the charts and front sheet could not be written (%s: %s); the results tables are "
+                    "written without them", path, type(e).__name__, " ".join(str(e).split())[:160])
+        return _write_atomic(path, sheets, None, None)
 
 
 def _fallback_folders(path: Path) -> list[Path]:
@@ -307,12 +322,16 @@ def _cut(s: str) -> str:
     return s
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _si_text(s: str) -> bytes:
     """The ``<t>`` element of a shared string, escaped exactly as xlsxwriter escapes one (sharedstrings.py), except
     that text shaped like ``<r>...</r>`` is escaped too (xlsxwriter would take it for rich-text XML)."""
     s = _ESCAPED.sub(r"_x005F\1", s)  # a literal _xHHHH_ is kept by escaping its underscore
     s = _CONTROL.sub(lambda m: f"_x{ord(m.group(1)):04X}_", s)
     s = s.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
+    s = _SURROGATE.sub("\ufffd", s)  # a file name that is not UTF-8 (Python's surrogate escapes): shown as U+FFFD
     space = ' xml:space="preserve"' if _EDGE_SPACE.search(s) else ""
     s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return f"<t{space}>{s}</t>".encode()

@@ -62,6 +62,9 @@ def read_plan(path) -> pd.DataFrame:
     return inv
 
 
+MAX_QUANTITY = 1e15  # as planner.input.validate.TOO_LARGE: no plan builds this many modules or tonnes
+
+
 def _int(v):
     try:
         x = float(v)
@@ -103,9 +106,9 @@ def plan_to_fixed(inv: pd.DataFrame, data) -> tuple[dict, pd.DataFrame]:
                                               f"{first}-{y1 - lead} for '{item}'")
                 else:
                     key = ("build", item, year)
-                    if p["integer_modules"] and abs(q - round(q)) > 1e-6:
+                    if p["integer_modules"] and math.isfinite(q) and abs(q - round(q)) > 1e-6:
                         why = f"{q:g} modules rounded to {round(q)} (integer modules in the input)"
-                    if p["integer_modules"]:
+                    if p["integer_modules"] and math.isfinite(q):
                         q = float(round(q))
                     mm = _nn(p["max_modules"])
                     total = q + sum(v for k, v in fixed.items() if k[:2] == ("build", item))
@@ -140,8 +143,9 @@ def plan_to_fixed(inv: pd.DataFrame, data) -> tuple[dict, pd.DataFrame]:
         else:
             status, why = "ignored", f"unknown kind '{kind}' (expected {', '.join(KINDS)})"
         if key is not None:
-            if q != q or q < 0:
-                status, why, key = "ignored", f"quantity '{r.get('quantity')}' is not a number >= 0", None
+            if not (math.isfinite(q) and 0 <= q < MAX_QUANTITY):  # text, 1e300: the solver reads 1e20 as infinite
+                status, why, key = "ignored", (f"quantity '{r.get('quantity')}' is not a number from 0 to "
+                                               f"{MAX_QUANTITY:.0e}"), None
             else:
                 fixed[key] = fixed.get(key, 0.0) + q if key[0] != "signed" else 1.0
         report.append({"kind": kind, "item": item, "member": r.get("member"), "commodity": r.get("commodity"),

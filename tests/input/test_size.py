@@ -11,6 +11,7 @@ from planner.input import size
 from planner.input.load import load
 
 
+@pytest.mark.slow
 def test_201_members_and_175_years_are_refused_before_building(tmp_path, monkeypatch):
     monkeypatch.delenv(size.FORCE_ENV, raising=False)
     book = valid_book()
