@@ -18,6 +18,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from planner.common.problems import PlannerError
+
 _FRESH: dict[str, Path] = {}  # name free_name chose as free -> the name asked for; commit() never replaces it
 
 
@@ -117,7 +119,24 @@ def atomic_write(path, write) -> Path:
     try:
         write(tmp)
         path = commit(tmp, path)
+    except OSError as e:
+        remove_quietly(tmp)
+        if e.errno in FULL:
+            raise DiskFull(e.errno, f"cannot write {path}: {e.strerror or 'the disk is full'} (nothing was written; "
+                                    "an earlier file of that name is unchanged)") from None
+        raise
     except BaseException:
         remove_quietly(tmp)
         raise
     return path
+
+
+FULL = tuple(getattr(errno, n) for n in ("ENOSPC", "EDQUOT") if hasattr(errno, n))
+
+
+class DiskFull(OSError, PlannerError):
+    """A full disk or quota while writing: an OSError (callers that catch those still do) and a PlannerError
+    (the CLI prints it as one line)."""
+
+    def __str__(self) -> str:
+        return self.strerror or super().__str__()

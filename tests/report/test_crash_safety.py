@@ -406,8 +406,11 @@ def test_four_solves_with_the_same_output_keep_all_results(tmp_path):
                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
     outs = [p.communicate(timeout=300) for p in procs]
     assert all(p.returncode == 0 for p in procs), outs
-    names = sorted(p.name for p in tmp_path.iterdir())
+    names = sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".xlsx")
     assert names == ["r-2.xlsx", "r-3.xlsx", "r-4.xlsx", "r.xlsx"]
+    # each solve's log beside its own workbook, none lost to another
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".log") == ["r-2.log", "r-3.log", "r-4.log",
+                                                                                "r.log"]
     for n in names:
         assert "summary" in openpyxl.load_workbook(tmp_path / n, read_only=True).sheetnames
 
@@ -472,3 +475,23 @@ def test_written_files_follow_the_umask(tmp_path):
     finally:
         os.umask(old)
     assert p.stat().st_mode & 0o777 == 0o644
+
+
+def test_full_disk_is_one_line_for_every_writer(tmp_path, monkeypatch):
+    """atomic_write (template, plot, logs, csv) turns a full disk into one line (DiskFull: an OSError and a
+    PlannerError) and leaves no temp file; the results workbook saves elsewhere (test_disk_full_saves_elsewhere)."""
+    from planner.common.files import DiskFull, atomic_write
+    from planner.input import template
+
+    def full(tmp):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(DiskFull, match="No space left on device") as e:
+        atomic_write(tmp_path / "x.xlsx", full)
+    assert isinstance(e.value, PlannerError) and isinstance(e.value, OSError)
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.setattr(template, "_write", lambda tmp, *a, **k: full(tmp))
+    res = run_cli("template", tmp_path / "t.xlsx")
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert res.exit_code == 1 and len(lines) == 1 and "No space left on device" in lines[0], res.output
+    assert list(tmp_path.iterdir()) == []
