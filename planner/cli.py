@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 
 import click
@@ -175,9 +176,14 @@ def print_summary(outcomes) -> None:
               help="PH: stop when no first-stage decision differs between scenarios by more than T (relative, "
                    "absolute below one unit) [default: 0.001].")
 @force_size_option
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "parquet"]), default="xlsx", show_default=True,
+              help="Results as a workbook, or as a folder NAME.results/ of one CSV or Parquet file per table with "
+                   "summary.json (one input at a time; parquet needs pyarrow: pip install 'bloc-planner[parquet]').")
+@click.option("-v", "--verbose", is_flag=True, help="Stream HiGHS's own log to the terminal (stderr); it is always "
+                                                    "in the .log written beside the results.")
 @friendly
 def solve(paths, out, time_limit, mip_gap, sets, scenario, force, jobs, executor, scheduler, decompose,
-          ph_iterations, ph_rho, ph_tol):
+          ph_iterations, ph_rho, ph_tol, fmt, verbose):
     """Solve input workbooks and write results workbooks (default: the shipped example).
 
     Results go to results/<input stem>.results.xlsx unless -o says otherwise.
@@ -206,6 +212,16 @@ def solve(paths, out, time_limit, mip_gap, sets, scenario, force, jobs, executor
             raise click.UsageError(str(e)) from None
     if many and out and out.lower().endswith(".xlsx"):
         raise click.UsageError("with several inputs, -o must be a folder")
+    if fmt != "xlsx":
+        if many or jobs > 1 or executor == "dask" or decompose == "ph":
+            raise click.UsageError(f"--format {fmt} writes the results of one input solved whole (no several "
+                                   "inputs, --jobs, --executor dask or --decompose ph)")
+        if out and out.lower().endswith(".xlsx"):
+            raise click.UsageError(f"--format {fmt} writes a folder: give -o a folder, not an .xlsx file")
+        if fmt == "parquet":
+            from planner.report.formats import require_parquet
+
+            require_parquet()
     if jobs < 1:
         raise click.UsageError("--jobs must be at least 1")
     if scheduler and executor != "dask":
@@ -224,12 +240,17 @@ def solve(paths, out, time_limit, mip_gap, sets, scenario, force, jobs, executor
                        "'interrupted' have no results", err=True)
             sys.exit(INTERRUPTED)
         sys.exit(1 if any(oc.exit_code for oc in outcomes) else 0)
-    if decompose == "ph":
-        from planner.workflows.decomp import solve_file_ph
+    from planner.report.progress import session
 
-        outcomes = [solve_file_ph(paths[0], out=out, overrides=overrides, force=force, **ph_opts)]
-    else:
-        outcomes = [solve_file(paths[0], out=out, overrides=overrides, scenario=scenario, force=force)]
+    root = click.get_current_context().find_root().params or {}
+    live = sys.stderr.isatty() and not root.get("quiet") and os.environ.get("TERM") != "dumb"
+    with session(enabled=live, verbose_log=verbose):  # a live line on the terminal; HiGHS's log with -v
+        if decompose == "ph":
+            from planner.workflows.decomp import solve_file_ph
+
+            outcomes = [solve_file_ph(paths[0], out=out, overrides=overrides, force=force, **ph_opts)]
+        else:
+            outcomes = [solve_file(paths[0], out=out, overrides=overrides, scenario=scenario, force=force, fmt=fmt)]
     print_summary(outcomes)
     failed = [oc for oc in outcomes if oc.exit_code]
     for oc in outcomes:

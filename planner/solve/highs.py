@@ -283,14 +283,46 @@ def solve(model, **kw) -> SolveResult:
     return _solve_arrays(arrays, time.perf_counter() - t0, **kw)
 
 
+def _hooks(h, progress, log_lines, console: bool) -> None:
+    """Optional callbacks (planner.report.progress): HiGHS's log text to ``log_lines(str)`` (the log stays off
+    the console unless ``console``), and during a MIP ``progress(dict)`` with the incumbent, bound (MUSD),
+    gap and nodes at each line of HiGHS's MIP log and each improved solution.  An error in a callback never
+    reaches HiGHS."""
+    h.setOptionValue("output_flag", True)  # the callbacks fire only with HiGHS's log on ...
+    if not console:
+        h.setOptionValue("log_to_console", False)  # ... which goes to them alone
+
+    def guard(fn):
+        def call(e):
+            try:
+                fn(e)
+            except Exception:  # pragma: no cover - a display problem must not stop the solve
+                pass
+        return call
+
+    if log_lines is not None:
+        h.cbLogging.subscribe(guard(lambda e: log_lines(e.message)))
+    if progress is not None:
+        def mip(e):
+            o = e.data_out
+            progress({"incumbent": o.mip_primal_bound / OBJ_SCALE, "bound": o.mip_dual_bound / OBJ_SCALE,
+                      "gap": o.mip_gap, "nodes": int(o.mip_node_count), "time": o.running_time})
+        h.cbMipLogging.subscribe(guard(mip))
+        h.cbMipImprovingSolution.subscribe(guard(mip))
+
+
 def _solve_arrays(arrays, compile_seconds: float, time_limit: float = 600.0, mip_gap: float = 1e-3,
-                  threads: int = 0, duals: bool = True, log_to_console: bool = False) -> SolveResult:
+                  threads: int = 0, duals: bool = True, log_to_console: bool = False, progress=None,
+                  log_lines=None) -> SolveResult:
+    """``progress``, ``log_lines``: optional callables for the live line and the solve's log (:func:`_hooks`)."""
     A, cost, offset, lower, upper, integer, row_lo, row_hi, col_of, row_of = arrays
     n_rows, n_cols = A.shape
     times = {"handoff_compile": compile_seconds}
     t0 = time.perf_counter() - compile_seconds
     t1 = time.perf_counter()
     h = new_highs(bool(log_to_console))
+    if progress is not None or log_lines is not None:
+        _hooks(h, progress, log_lines, bool(log_to_console))
     h.setOptionValue("time_limit", float(time_limit))
     h.setOptionValue("mip_rel_gap", float(mip_gap))
     h.setOptionValue("mip_abs_gap", 1e-12)
@@ -312,6 +344,8 @@ def _solve_arrays(arrays, compile_seconds: float, time_limit: float = 600.0, mip
     times["handoff_pass"] = time.perf_counter() - t1
 
     t2 = time.perf_counter()
+    if progress is not None:
+        progress({"phase": "HiGHS MIP" if integer.any() else "HiGHS LP"})
     _run(h)
     times["highs"] = time.perf_counter() - t2
     status = _STATUS.get(h.getModelStatus().name, h.getModelStatus().name)
@@ -343,6 +377,8 @@ def _solve_arrays(arrays, compile_seconds: float, time_limit: float = 600.0, mip
             res.row_dual = np.asarray(sol.row_dual, dtype=float) / OBJ_SCALE
         elif is_mip and duals:
             t4 = time.perf_counter()
+            if progress is not None:
+                progress({"phase": "HiGHS duals (LP, integers fixed)"})
             idx = np.flatnonzero(integer).astype(np.int32)
             vals = np.round(res.x[idx])
             h.changeColsIntegrality(len(idx), idx,

@@ -43,7 +43,7 @@ KEYS = {
     "costs": ["member", "scenario", "category"],
     "prices": ["member", "commodity", "year", "scenario"],
 }
-SKIP = {"summary", "sources", "charts", "chart_data", "headline", "notes", "files"}
+SKIP = {"summary", "sources", "charts", "chart_data", "headline", "notes", "files", "overview", "glossary"}
 TABLE_ORDER = ["investments", "capacity", "offtakes", "stockpiles", "supply", "trade", "security", "fiscal", "costs",
                "prices"]
 TERMINAL_FIGURES = re.compile(r"^(status|objective_musd|mip_gap|expected_.*|cost_.*_musd|modules_built|"
@@ -52,14 +52,19 @@ TERMINAL_FIGURES = re.compile(r"^(status|objective_musd|mip_gap|expected_.*|cost
 
 # ------------------------------------------------------------------ reading
 def read_results(path) -> dict[str, pd.DataFrame]:
+    """A results workbook, or a results folder (``planner solve --format csv|parquet``), as its sheets."""
     path = Path(path)
     if not path.exists():
         raise PlannerError(f"{path}: file not found")
+    if path.is_dir():
+        from planner.report.formats import read_folder
+
+        return read_folder(path)
     check_results_file(path)
     try:
         with pd.ExcelFile(path, engine="openpyxl") as xl:
             book = {n: pd.read_excel(xl, sheet_name=n) for n in xl.sheet_names
-                    if n not in ("charts", "chart_data", "sources")}
+                    if n not in ("charts", "chart_data", "sources", "overview", "glossary")}
     except Exception as e:
         raise PlannerError(f"{path}: cannot be read as an .xlsx workbook ({type(e).__name__}: {e})") from e
     if "summary" not in book or not {"key", "value"} <= set(book["summary"].columns):
@@ -349,6 +354,7 @@ def compare(paths, out, tol: float = 1e-6, rtol: float = 0.0, force: bool = Fals
             continue
         infos.append(info)
         sheets[n[:31]] = df
+    _plan_not_cost(books, labels, head, infos, notes)
     files = pd.DataFrame([{"label": lab, "name": nm, "results_workbook": str(Path(p).resolve()),
                            "input_path": _summary_value(b, "input_path"),
                            "input_sha256": _summary_value(b, "input_sha256"),
@@ -366,6 +372,33 @@ def compare(paths, out, tol: float = 1e-6, rtol: float = 0.0, force: bool = Fals
     target = free_name(Path(out), force)
     written = write_workbook(target, ordered, charts=lambda wb: _format(wb, ordered, tol, labels), inputs=list(paths))
     return written, head, infos, notes, labels, names
+
+
+def _plan_not_cost(books, labels, head, infos, notes) -> None:
+    """A note in words when tables differ but the objective does not (within --tol/--rel-tol or the runs' MIP
+    gap): e.g. a floor moved in resource mode, where floor support is a transfer, not a cost."""
+    from planner.report.notes import plan_not_cost
+
+    row = head[head["figure"] == "objective_musd"]
+    if not len(row):
+        return
+    row = row.iloc[0]
+    ref = labels[0]
+    a = _num(_summary_value(books[0], "objective_musd"))
+    gap = max((_num(_summary_value(b, "mip_gap")) or 0.0) for b in books)
+    equal, exact = a is not None, True
+    for lab in labels[1:]:
+        d = row[f"Δ {lab}−{ref}"]
+        if d is None or d != d or abs(d) > gap * abs(a or 0.0) + 1e-9:
+            equal = False
+        elif d != 0:
+            exact = False
+    changed_tables = [i["table"] for i in infos if i.get("shown", 0) > 0]
+    modes = [str(_summary_value(b, "objective_mode")) for b in books]
+    text = plan_not_cost(labels, modes, equal, changed_tables, a, "fiscal" in changed_tables,
+                         within_gap=not exact)
+    if text:
+        notes.append(("(all)", "plan differs, cost does not", text))
 
 
 def _summary_value(book, key):

@@ -32,7 +32,9 @@ from planner.input.reader import InputData
 from planner.model.build import build
 from planner.model.prepare import ModelData, prepare
 from planner.report.results import extract, headline
-from planner.report.xlsio import write_workbook
+from planner.report.formats import free_folder, target_for, write_results
+from planner.report.notes import floor_note
+from planner.report.progress import highs_hooks, logged, phase, write_solve_log
 from planner.solve.highs import SolveResult, solve_ctx
 
 log = logging.getLogger("planner")
@@ -86,6 +88,7 @@ def solve_model(d: ModelData, fixed: dict | None = None, elastic: bool = False, 
         direct = os.environ.get("PLANNER_HANDOFF", "direct") != "pyomo"
     times = {}
     t = time.perf_counter()
+    phase("building the model")
     ctx = build(d, elastic=elastic, fixed=fixed, direct=direct)
     times["build"] = time.perf_counter() - t
     log.info("build: %.2f s", times["build"])
@@ -94,7 +97,7 @@ def solve_model(d: ModelData, fixed: dict | None = None, elastic: bool = False, 
         return ctx, SolveResult(status="infeasible", has_solution=False, message="structural"), times
     with gc_frozen():
         res = solve_ctx(ctx, time_limit=float(st["time_limit_s"]), mip_gap=float(st["mip_gap"]),
-                        threads=int(st["threads"] or 0))
+                        threads=int(st["threads"] or 0), **highs_hooks())
     times["handoff"] = res.times.get("handoff_compile", 0) + res.times.get("handoff_pass", 0)
     times["highs"] = res.times.get("highs", 0)
     times["highs_fixed_lp"] = res.times.get("highs_fixed_lp", 0)
@@ -136,13 +139,16 @@ def unbounded_hint(d: ModelData) -> str:
                                 "disposal costs and route costs, and export factors above import prices)"
 
 
+@logged  # NAME.results.log beside the results: the planner's log and HiGHS's
 def solve_file(path: str, out: str | None = None, overrides: dict | None = None, scenario: str | None = None,
                force: bool = False, many: bool = False, fixed: dict | None = None, write: bool = True,
-               data: InputData | None = None, summary_rows=None) -> Outcome:
+               data: InputData | None = None, summary_rows=None, fmt: str = "xlsx") -> Outcome:
     """``summary_rows``: optional function Outcome -> [(key, value), ...], called once the objective is known;
-    its rows follow the objective in the summary sheet (planner.workflows.decomp adds the decomposition's figures)."""
+    its rows follow the objective in the summary sheet (planner.workflows.decomp adds the decomposition's figures).
+    ``fmt``: xlsx, csv or parquet (planner.report.formats)."""
     times = {}
     t0 = time.perf_counter()
+    phase("reading the input")
     inp = data or load(path, overrides)
     times["read"] = time.perf_counter() - t0
     log.info("read %s: %.2f s", path, times["read"])
@@ -150,6 +156,7 @@ def solve_file(path: str, out: str | None = None, overrides: dict | None = None,
             ["base"] if not len(inp.tables["scenarios"]) else []):
         raise PlannerError(f"--scenario {scenario}: no such scenario in {path}")
     t = time.perf_counter()
+    phase("preparing")
     d = prepare(inp, scenario=scenario)
     times["prepare"] = time.perf_counter() - t
     from planner.input.size import check_model_size
@@ -185,7 +192,7 @@ def solve_file(path: str, out: str | None = None, overrides: dict | None = None,
                      "marked with this status and gap)"
         log.warning("warning: %s", oc.message)
     with gc_frozen():
-        _results(path, out, scenario, force, many, write, inp, d, ctx, res, oc, times)
+        _results(path, out, scenario, force, many, write, inp, d, ctx, res, oc, times, fmt)
     return oc
 
 
@@ -201,25 +208,29 @@ def gc_frozen():
         gc.unfreeze()
 
 
-def _results(path, out, scenario, force, many, write, inp, d, ctx, res, oc, times) -> None:
-    """Tables, headline figures and (with ``write``) the results workbook of a solved model."""
+def _results(path, out, scenario, force, many, write, inp, d, ctx, res, oc, times, fmt="xlsx") -> None:
+    """Tables, headline figures and (with ``write``) the results workbook (or folder) of a solved model."""
     t = time.perf_counter()
+    phase("results tables")
     tables = extract(ctx, res)
     oc.headline = headline(ctx, res, tables)
     times["results"] = time.perf_counter() - t
     oc.tables = tables
     if write:
-        target = free_name(results_path(path, out, many), force)
+        target = free_name(results_path(path, out, many), force) if fmt == "xlsx" else \
+            free_folder(target_for(results_path(path, out, many), fmt), force)
         summary = summary_table(inp, d, res, oc, scenario)
         sheets = {"summary": summary, **{k: tables[k] for k in SHEET_ORDER if k in tables}}
         sheets["sources"] = inp.sources if len(inp.sources.columns) else pd.DataFrame(
             {"note": ["the input workbook has no sources sheet"]})
         t = time.perf_counter()
+        phase("writing the results")
         from planner.report.charts import add_charts
-        oc.out = write_workbook(target, sheets, charts=lambda wb: add_charts(wb, sheets, d), inputs=[path])
+        oc.out = write_results(target, sheets, fmt, charts=lambda wb: add_charts(wb, sheets, d), inputs=[path])
         times["write"] = time.perf_counter() - t
         # the summary's own write time is known only now: note it in the log
         log.info("write %s: %.2f s", oc.out, times["write"])
+        write_solve_log(oc.out)
 
 
 def infeasibility_message(path: str, relaxed: pd.DataFrame) -> str:
@@ -263,6 +274,7 @@ def summary_table(inp: InputData, d: ModelData, res: SolveResult, oc: Outcome, s
     rows += oc.summary_extra
     have = {k for k, _ in rows}
     rows += [(k, v) for k, v in oc.headline.items() if k not in have]  # one row per key
+    rows += [("floor_note", floor_note(d))]  # what a floor does in this objective mode, in words
     rows += [("objective_mode", d.settings["objective"]), ("risk_aversion", d.settings["risk_aversion"]),
              ("scenarios", ", ".join(f"{s} ({p:g})" for s, p in zip(d.scen, d.prob))),
              ("scenario_only", scenario or ""),

@@ -72,7 +72,7 @@ def test_solve_writes_results_workbook(tmp_path):
         assert k in sm
     assert sm["input_path"] == str(inp.resolve())
     # the input is untouched and the file written is exactly the one asked for
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.xlsx", "out.xlsx"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.xlsx", "out.log", "out.xlsx"]  # the log: issue 16
 
 
 def test_existing_results_not_overwritten_unless_force(tmp_path):

@@ -91,7 +91,8 @@ def test_names_are_reserved_never_overwritten(tmp_path):
     (out / "tiny.results.xlsx").write_text("earlier results")
     ocs = run_batch([str(a / "tiny.xlsx"), str(b / "tiny.xlsx")], out=str(out), progress=False)
     assert [oc.status for oc in ocs] == ["optimal", "optimal"]
-    assert sorted(p.name for p in out.iterdir()) == ["tiny.results-2.xlsx", "tiny.results-3.xlsx",
+    assert sorted(p.name for p in out.iterdir()) == ["tiny.results-2.log", "tiny.results-2.xlsx",  # log: issue 16
+                                                     "tiny.results-3.log", "tiny.results-3.xlsx",
                                                      "tiny.results.xlsx"]
     assert (out / "tiny.results.xlsx").read_text() == "earlier results"
     # --force: the existing name is reused, but two inputs of one batch still never share a file
