@@ -38,7 +38,7 @@ def machine_memory() -> int | None:
 
 
 def _n(df) -> int:
-    return int(len(df))
+    return len(df)
 
 
 def estimate(data, scenario: str | None = None) -> dict:
@@ -54,19 +54,19 @@ def estimate(data, scenario: str | None = None) -> dict:
     blocks = []
     pairs = members * (members - 1) if st.get("trade_all_pairs", True) else 0
     pairs += _n(T["routes"])
-    blocks.append((pairs * comms * ys, f"trade: {pairs:,} member pairs (sheet members, {members} rows"
-                   + (", settings trade_all_pairs" if st.get("trade_all_pairs", True) else "") + f"; sheet routes) "
-                   f"x commodities {comms} (sheet commodities) x {where_y} x {where_s}"))
-    blocks.append((3 * members * comms * ys, f"balances: members {members} x commodities {comms} x {where_y} x "
-                   f"{where_s}"))
-    blocks.append((_n(T["suppliers"]) * members * ys, f"purchases: suppliers {_n(T['suppliers'])} rows x members "
-                   f"{members} x {where_y} x {where_s}"))
+    allp = ", settings trade_all_pairs" if st.get("trade_all_pairs", True) else ""
+    blocks.append((pairs * comms * ys, f"trade: {pairs:,} member pairs (sheet members, {members} rows{allp}; sheet "
+                   f"routes) x commodities {comms} (sheet commodities) x {where_y} x {where_s}"))
+    blocks.append((3 * members * comms * ys,
+                   f"balances: members {members} x commodities {comms} x {where_y} x {where_s}"))
+    blocks.append((_n(T["suppliers"]) * members * ys,
+                   f"purchases: suppliers {_n(T['suppliers'])} rows x members {members} x {where_y} x {where_s}"))
     blocks.append(((2 * _n(T["processes"]) + _n(T["coproducts"])) * ys + 2 * _n(T["processes"]) * years,
                    f"plants: processes {_n(T['processes'])} rows x {where_y} x {where_s}"))
     blocks.append((4 * _n(T["stockpiles"]) * ys, f"stockpiles: {_n(T['stockpiles'])} rows x {where_y} x {where_s}"))
     blocks.append((2 * _n(T["offtakes"]) * ys, f"offtakes: {_n(T['offtakes'])} rows x {where_y} x {where_s}"))
-    blocks.append((_n(T["security"]) * members * ys, f"security: {_n(T['security'])} rows x members {members} x "
-                   f"{where_y} x {where_s}"))
+    blocks.append((_n(T["security"]) * members * ys,
+                   f"security: {_n(T['security'])} rows x members {members} x {where_y} x {where_s}"))
     cols = sum(b for b, _ in blocks)
     nnz = int(cols * NNZ_PER_COLUMN)
     return {"columns": cols, "nonzeros": nnz, "bytes": BASE_BYTES + BYTES_PER_NNZ * nnz,

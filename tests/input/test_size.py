@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from conftest import run_cli, valid_book, write_book
+
 from planner.input import size
 from planner.input.load import load
 
