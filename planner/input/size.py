@@ -55,8 +55,9 @@ def estimate(data, scenario: str | None = None) -> dict:
     pairs = members * (members - 1) if st.get("trade_all_pairs", True) else 0
     pairs += _n(T["routes"])
     allp = ", settings trade_all_pairs" if st.get("trade_all_pairs", True) else ""
-    blocks.append((pairs * comms * ys, f"trade: {pairs:,} member pairs (sheet members, {members} rows{allp}; sheet "
-                   f"routes) x commodities {comms} (sheet commodities) x {where_y} x {where_s}"))
+    trade = (f"trade: {pairs:,} member pairs (sheet members, {members} rows{allp}; sheet routes) x commodities "
+             f"{comms} (sheet commodities) x {where_y} x {where_s}")
+    blocks.append((pairs * comms * ys, trade))
     blocks.append((3 * members * comms * ys,
                    f"balances: members {members} x commodities {comms} x {where_y} x {where_s}"))
     blocks.append((_n(T["suppliers"]) * members * ys,
