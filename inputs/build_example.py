@@ -2,16 +2,19 @@
 
     python inputs/build_example.py
 
-writes, next to this file:
+writes, next to this file and into ``planner/data/`` (the copies shipped inside
+the package, which ``planner solve`` and ``planner example`` use):
 
 * ``bloc_example.xlsx`` -- an illustrative critical-minerals bloc (8 members,
   13 commodities in 5 supply chains, 2026-2040, 4 scenarios);
 * ``tiny.xlsx`` -- a hand-solvable case, worked out in ``docs/tiny.md``.
 
-Sheet and column names follow SPEC section 2 exactly. Every sheet has row 1 =
-column names, row 2 = a units/notes row whose first cell starts with ``#``,
-then the data rows. The output is byte-for-byte deterministic (fixed document
-timestamps and zip entry dates), so a re-run produces no diff.
+Sheet and column names follow SPEC section 2 exactly. The workbooks are written
+by the template writer (``planner.input.template.write_filled``): a README
+sheet, row 1 = column names, row 2 = the units/notes row (starting with
+``#``), drop-down lists and frozen headers, then the data rows. The output is
+byte-for-byte deterministic, so a re-run produces no diff (a test checks that
+the committed copies equal what this script makes).
 
 Where each figure comes from: ``/work/shared/data/domain_figures.md`` (cited
 below as "DF <section>") and the labels in it: [P] primary, [S] secondary,
@@ -23,173 +26,123 @@ read as a fact about the named company or country.
 """
 from __future__ import annotations
 
-import io
-import re
-import zipfile
+import sys
 from pathlib import Path
 
-from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
-
 HERE = Path(__file__).resolve().parent
+if str(HERE.parent) not in sys.path:      # run as a script from a checkout: import the planner beside it
+    sys.path.insert(0, str(HERE.parent))
 
 # ---------------------------------------------------------------------------
-# Sheet layouts: (column, units/notes) in SPEC order. Row 2 of every sheet is
-# the notes row; its first cell gets a leading '#'.
+# Column order of the tuple rows below (a subset of each sheet's columns in
+# planner/input/schema.py, checked when the workbook is written). The units and
+# notes row, the README sheet and the drop-downs come from the template writer.
 # ---------------------------------------------------------------------------
-LAYOUT: dict[str, list[tuple[str, str]]] = {
-    "settings": [("key", "setting name"), ("value", "value (years, share, USD/t, s ...)")],
+LAYOUT: dict[str, list[str]] = {
+    "settings": ["key", "value"],
     "members": [
-        ("member", "key"), ("name", "text"), ("burden_share", "weight >= 0 (normalised)"),
-        ("fiscal_budget_musd", "MUSD, discounted, per scenario; blank = none"),
+        "member", "name", "burden_share",
+        "fiscal_budget_musd",
     ],
     "suppliers": [
-        ("supplier", "key (outside the bloc)"), ("commodity", "key"),
-        ("max_tpa", "t/yr; blank = unlimited"), ("price_factor", "x market price"),
-        ("country_of_concern", "TRUE/FALSE"), ("tariff_usd_per_t", "USD/t"),
-        ("border_adjusted", "TRUE/FALSE"),
+        "supplier", "commodity",
+        "max_tpa", "price_factor",
+        "country_of_concern", "tariff_usd_per_t",
+        "border_adjusted",
     ],
     "commodities": [
-        ("commodity", "key"), ("name", "text"), ("stage", "free text"),
-        ("shortage_penalty_usd_per_t", "USD/t; blank = no shortage"),
-        ("floor_price_usd_per_t", "USD/t; blank = no floor"),
-        ("export_price_factor", "x market price; blank = no exports"),
-        ("disposal_cost_usd_per_t", "USD/t; blank = no disposal"),
+        "commodity", "name", "stage",
+        "shortage_penalty_usd_per_t",
+        "floor_price_usd_per_t",
+        "export_price_factor",
+        "disposal_cost_usd_per_t",
     ],
-    "market_prices": [("commodity", "key"), ("year", "year"), ("price_usd_per_t", "USD/t (real)")],
-    "demand": [("member", "key"), ("commodity", "key"), ("year", "year"), ("demand_t", "t/yr")],
+    "market_prices": ["commodity", "year", "price_usd_per_t"],
+    "demand": ["member", "commodity", "year", "demand_t"],
     "processes": [
-        ("process", "key"), ("member", "member"), ("output", "commodity"),
-        ("input", "commodity; blank = none"), ("input_per_output", "t input / t output"),
-        ("existing_tpa", "t/yr of output"), ("existing_until", "last year; blank = horizon"),
-        ("variable_cost_usd_per_t", "USD/t output, excl. input"), ("availability", "share"),
-        ("module_tpa", "t/yr per module"), ("max_modules", "count; blank = unlimited"),
-        ("integer_modules", "TRUE/FALSE"), ("capex_musd_per_module", "MUSD"),
-        ("fixed_om_musd_per_module_yr", "MUSD/yr"), ("lead_time_years", "years"),
-        ("first_build_year", "year"), ("lifetime_years", "years"),
+        "process", "member", "output",
+        "input", "input_per_output",
+        "existing_tpa", "existing_until",
+        "variable_cost_usd_per_t", "availability",
+        "module_tpa", "max_modules",
+        "integer_modules", "capex_musd_per_module",
+        "fixed_om_musd_per_module_yr", "lead_time_years",
+        "first_build_year", "lifetime_years",
     ],
-    "coproducts": [("process", "key"), ("commodity", "key"), ("t_per_t_output", "t per t main output")],
+    "coproducts": ["process", "commodity", "t_per_t_output"],
     "stockpiles": [
-        ("member", "key"), ("commodity", "key"), ("existing_capacity_t", "t"),
-        ("initial_stock_t", "t"), ("capex_usd_per_t", "USD per t of capacity"),
-        ("max_capacity_t", "t (existing included)"), ("lead_time_years", "years"),
-        ("lifetime_years", "years"), ("holding_cost_usd_per_t_yr", "USD/t/yr"),
-        ("loss_rate", "share/yr"),
+        "member", "commodity", "existing_capacity_t",
+        "initial_stock_t", "capex_usd_per_t",
+        "max_capacity_t", "lead_time_years",
+        "lifetime_years", "holding_cost_usd_per_t_yr",
+        "loss_rate",
     ],
     "offtakes": [
-        ("offtake", "key"), ("seller", "name"), ("member", "buyer"), ("commodity", "key"),
-        ("max_tpa", "t/yr"), ("min_take_share", "share of max_tpa"),
-        ("floor_price_usd_per_t", "USD/t"), ("start_year", "year"), ("end_year", "year"),
-        ("signing_cost_musd", "MUSD"), ("country_of_concern", "TRUE/FALSE"),
+        "offtake", "seller", "member", "commodity",
+        "max_tpa", "min_take_share",
+        "floor_price_usd_per_t", "start_year", "end_year",
+        "signing_cost_musd", "country_of_concern",
     ],
     "routes": [
-        ("from", "member"), ("to", "member"), ("commodity", "blank = all"),
-        ("cost_usd_per_t", "USD/t"), ("allowed", "TRUE/FALSE"),
+        "from", "to", "commodity",
+        "cost_usd_per_t", "allowed",
     ],
     "security": [
-        ("commodity", "key"), ("member", "blank = whole bloc"), ("from_year", "year"),
-        ("to_year", "year"), ("max_concern_share", "share"), ("min_stock_days", "days"),
-        ("min_domestic_share", "share"), ("max_shortage_share", "share"),
+        "commodity", "member", "from_year",
+        "to_year", "max_concern_share", "min_stock_days",
+        "min_domestic_share", "max_shortage_share",
     ],
-    "scenarios": [("scenario", "key"), ("probability", "sums to 1"), ("description", "text")],
+    "scenarios": ["scenario", "probability", "description"],
     "scenario_prices": [
-        ("scenario", "scenario"), ("commodity", "commodity"),
-        ("supplier", "blank = market price"), ("from_year", "year"), ("to_year", "year"),
-        ("multiplier", "x"),
+        "scenario", "commodity",
+        "supplier", "from_year", "to_year",
+        "multiplier",
     ],
     "scenario_demand": [
-        ("scenario", "scenario"), ("commodity", "commodity"), ("member", "blank = all"),
-        ("from_year", "year"), ("to_year", "year"), ("multiplier", "x"),
+        "scenario", "commodity", "member",
+        "from_year", "to_year", "multiplier",
     ],
     "disruptions": [
-        ("scenario", "scenario"), ("supplier", "supplier or offtake seller"),
-        ("commodity", "blank = all"), ("from_year", "year"), ("to_year", "year"),
-        ("available_share", "0 = full ban"),
+        "scenario", "supplier",
+        "commodity", "from_year", "to_year",
+        "available_share",
     ],
     "sources": [
-        ("item", "figure"), ("value", "as used"), ("unit", "unit"), ("source", "where from"),
-        ("status", "primary / secondary / assumption / unverified"),
+        "item", "value", "unit", "source",
+        "status",
     ],
 }
 
 # ---------------------------------------------------------------------------
-# Writing helpers
+# Writing: rows are collected per sheet and written by the template writer
+# (planner.input.template.write_filled), so the shipped workbooks have the
+# template's README sheet, units row, drop-down lists and frozen headers.
 # ---------------------------------------------------------------------------
-HEADER_FONT = Font(bold=True)
-NOTE_FONT = Font(italic=True, color="666666")
-HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-
-
-def write_sheet(wb: Workbook, sheet: str, rows: list) -> None:
-    """Append one sheet: header row, '#' notes row, then rows.
-
-    A row is a dict keyed by column name (missing keys = blank cell) or a
-    tuple in column order. None is written as a blank cell.
-    """
-    cols = LAYOUT[sheet]
-    ws = wb.create_sheet(sheet)
-    ws.append([c for c, _ in cols])
-    notes = [n for _, n in cols]
-    notes[0] = "# " + notes[0]
-    ws.append(notes)
-    for cell in ws[1]:
-        cell.font = HEADER_FONT
-        cell.fill = HEADER_FILL
-    for cell in ws[2]:
-        cell.font = NOTE_FONT
-    names = [c for c, _ in cols]
+def sheet_rows(sheet: str, rows: list) -> list:
+    """Rows as dicts: a dict row is kept (its keys must be columns of the sheet), a tuple row is read in
+    LAYOUT's column order. None is a blank cell."""
+    names = LAYOUT[sheet]
+    out = []
     for row in rows:
         if isinstance(row, dict):
             unknown = set(row) - set(names)
             if unknown:
                 raise KeyError(f"{sheet}: unknown columns {sorted(unknown)}")
-            ws.append([row.get(c) for c in names])
+            out.append(dict(row))
         else:
             if len(row) > len(names):
                 raise ValueError(f"{sheet}: row too long: {row!r}")
-            ws.append(list(row) + [None] * (len(names) - len(row)))
-    for i, (c, n) in enumerate(cols, start=1):
-        width = max(len(c), min(len(n), 28)) + 2
-        ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = width
-    ws.freeze_panes = "A3"
+            out.append(dict(zip(names, row)))
+    return out
 
 
-FIXED_TIME = "2026-01-01T00:00:00Z"
+def write_book(path: Path, sheets: dict, intro: tuple, title: str) -> None:
+    """Write ``sheets`` ({sheet: rows}; settings as (key, value) pairs) in the template's style, replacing
+    ``path``. The bytes depend on the data only, so a re-run produces no diff."""
+    from planner.input.template import write_filled
 
-
-def save_deterministic(wb: Workbook, path: Path) -> None:
-    """Save so that identical data gives identical bytes.
-
-    openpyxl stamps the save time into docProps/core.xml and the zip entry
-    headers; both are replaced by a fixed date. Written to a temp file first
-    and renamed, so a crash never leaves a half-written workbook.
-    """
-    buf = io.BytesIO()
-    wb.save(buf)
-    buf.seek(0)
-    out = io.BytesIO()
-    with zipfile.ZipFile(buf) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in sorted(zin.infolist(), key=lambda i: i.filename):
-            data = zin.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                text = data.decode("utf-8")
-                text = re.sub(r"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)",
-                              lambda m: m.group(1) + FIXED_TIME + m.group(3), text)
-                data = text.encode("utf-8")
-            zi = zipfile.ZipInfo(info.filename, date_time=(2026, 1, 1, 0, 0, 0))
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            zi.external_attr = 0o644 << 16
-            zout.writestr(zi, data)
-    tmp = path.with_suffix(".tmp.xlsx")
-    tmp.write_bytes(out.getvalue())
-    tmp.replace(path)
-
-
-def new_workbook() -> Workbook:
-    wb = Workbook()
-    wb.remove(wb.active)
-    wb.properties.creator = "inputs/build_example.py"
-    return wb
+    tables = {name: (dict(rows) if name == "settings" else sheet_rows(name, rows)) for name, rows in sheets.items()}
+    write_filled(path, tables, force=True, intro=intro, title=title)
 
 
 # ===========================================================================
@@ -765,29 +718,36 @@ SOURCES = [
 
 
 
+EXAMPLE_INTRO = (
+    "The shipped example: an illustrative critical-minerals bloc (8 members, 13 commodities in 5 supply chains, "
+    "2026-2040, 4 scenarios).",
+    "Built by inputs/build_example.py; every figure's origin is on the 'sources' sheet (docs/example_data.md). "
+    "Anything marked 'assumption' is not a fact about the named company or country.",
+    "Solve it with:  planner solve THIS_FILE.xlsx   (see what it holds first:  planner info THIS_FILE.xlsx)",
+)
+
+
 def build_example(path: Path) -> None:
-    wb = new_workbook()
-    write_sheet(wb, "settings", SETTINGS)
-    write_sheet(wb, "members", MEMBERS)
-    write_sheet(wb, "suppliers", SUPPLIERS)
-    write_sheet(wb, "commodities", COMMODITIES)
-    write_sheet(wb, "market_prices",
-                [(c, y, p) for c, series in MARKET_PRICES.items() for y, p in sorted(series.items())])
-    write_sheet(wb, "demand",
-                [(m, c, y, v) for c, by_m in DEMAND.items() for m, (d0, d1) in by_m.items()
-                 for y, v in ((START, d0), (END, d1))])
-    write_sheet(wb, "processes", PROCESSES)
-    write_sheet(wb, "coproducts", COPRODUCTS)
-    write_sheet(wb, "stockpiles", STOCKPILES)
-    write_sheet(wb, "offtakes", OFFTAKES)
-    write_sheet(wb, "routes", ROUTES)
-    write_sheet(wb, "security", SECURITY)
-    write_sheet(wb, "scenarios", SCENARIOS)
-    write_sheet(wb, "scenario_prices", SCENARIO_PRICES)
-    write_sheet(wb, "scenario_demand", SCENARIO_DEMAND)
-    write_sheet(wb, "disruptions", DISRUPTIONS)
-    write_sheet(wb, "sources", SOURCES)
-    save_deterministic(wb, path)
+    write_book(path, {
+        "settings": SETTINGS,
+        "members": MEMBERS,
+        "suppliers": SUPPLIERS,
+        "commodities": COMMODITIES,
+        "market_prices": [(c, y, p) for c, series in MARKET_PRICES.items() for y, p in sorted(series.items())],
+        "demand": [(m, c, y, v) for c, by_m in DEMAND.items() for m, (d0, d1) in by_m.items()
+                   for y, v in ((START, d0), (END, d1))],
+        "processes": PROCESSES,
+        "coproducts": COPRODUCTS,
+        "stockpiles": STOCKPILES,
+        "offtakes": OFFTAKES,
+        "routes": ROUTES,
+        "security": SECURITY,
+        "scenarios": SCENARIOS,
+        "scenario_prices": SCENARIO_PRICES,
+        "scenario_demand": SCENARIO_DEMAND,
+        "disruptions": DISRUPTIONS,
+        "sources": SOURCES,
+    }, EXAMPLE_INTRO, "bloc planner example: a critical-minerals trading bloc")
 
 
 # ===========================================================================
@@ -817,18 +777,34 @@ TINY = dict(
 )
 
 
+TINY_INTRO = (
+    "The tiny case: one member, one commodity, two years, two scenarios; solved by hand in docs/tiny.md.",
+    "Built by inputs/build_example.py. Solve it with:  planner solve THIS_FILE.xlsx",
+)
+
+
 def build_tiny(path: Path) -> None:
-    wb = new_workbook()
-    for sheet in ("settings", "members", "suppliers", "commodities", "market_prices", "demand",
-                  "processes", "stockpiles", "scenarios", "disruptions", "sources"):
-        write_sheet(wb, sheet, TINY[sheet])
-    save_deterministic(wb, path)
+    write_book(path, TINY, TINY_INTRO, "bloc planner tiny case")
+
+
+BUILDS = {"bloc_example.xlsx": build_example, "tiny.xlsx": build_tiny}
+PACKAGE_DATA = HERE.parent / "planner" / "data"   # the copies shipped inside the package
+
+
+def build_all(folder: Path) -> list[Path]:
+    """Write every shipped workbook into ``folder``; returns their paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for name, build in BUILDS.items():
+        build(folder / name)
+        out.append(folder / name)
+    return out
 
 
 def main() -> None:
-    build_example(HERE / "bloc_example.xlsx")
-    build_tiny(HERE / "tiny.xlsx")
-    print(f"wrote {HERE / 'bloc_example.xlsx'} and {HERE / 'tiny.xlsx'}")
+    for folder in (HERE, PACKAGE_DATA):
+        paths = build_all(folder)
+        print("wrote " + " and ".join(str(p) for p in paths))
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import functools
 import logging
 import os
 import sys
+from pathlib import Path
 
 import click
 
@@ -107,7 +108,31 @@ def template(path, force):
     click.echo(f"wrote {path}: fill in settings start_year and end_year, then the other sheets")
 
 
-DEFAULT_INPUT = "inputs/bloc_example.xlsx"
+def default_input() -> str:
+    """The example shipped inside the package (found from any folder)."""
+    from planner.workflows.examples import shipped
+
+    return str(shipped())
+
+
+def overrides_option(fn):
+    return click.option("--overrides", "override_files", multiple=True, type=click.Path(), metavar="FILE.yaml",
+                        help="Overrides saved in a YAML file (the keys --set takes, e.g. discount_rate: 0.03 or "
+                             "commodities.NDPR_OX.floor_price_usd_per_t: 80000); repeatable, a later file wins; "
+                             "--set wins over the files.")(fn)
+
+
+def merged_sets(override_files, sets: dict) -> dict:
+    from planner.input.override_files import merge_overrides
+
+    return merge_overrides(override_files, sets)
+
+
+def warn_renamed(intended, written) -> None:
+    """Say so when a results file went to NAME-2.xlsx because an older result has the name."""
+    if written and Path(written) != Path(intended):
+        click.echo(f"warning: {intended} holds an earlier result; this run wrote {written} beside it "
+                   "(use --force to overwrite, or -o to name the file)", err=True)
 
 
 def parse_sets(sets) -> dict:
@@ -155,6 +180,7 @@ def print_summary(outcomes) -> None:
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Override a setting, or a table cell as sheet.key.column (e.g. "
                    "commodities.NDPR_OX.floor_price_usd_per_t=80000); repeatable. The input file is not changed.")
+@overrides_option
 @click.option("--scenario", help="Solve this scenario alone (probability 1).")
 @click.option("--force", is_flag=True, help="Overwrite an existing results file instead of writing NAME-2.xlsx.")
 @click.option("-j", "--jobs", type=int, default=1, show_default=True, help="Parallel solves for several inputs.")
@@ -182,18 +208,19 @@ def print_summary(outcomes) -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Stream HiGHS's own log to the terminal (stderr); it is always "
                                                     "in the .log written beside the results.")
 @friendly
-def solve(paths, out, time_limit, mip_gap, sets, scenario, force, jobs, executor, scheduler, decompose,
+def solve(paths, out, time_limit, mip_gap, sets, override_files, scenario, force, jobs, executor, scheduler, decompose,
           ph_iterations, ph_rho, ph_tol, fmt, verbose):
     """Solve input workbooks and write results workbooks (default: the shipped example).
 
-    Results go to results/<input stem>.results.xlsx unless -o says otherwise.
+    Results go to results/<input stem>.results.xlsx unless -o says otherwise; when that file holds an
+    earlier result, the new one is written beside it as NAME-2.xlsx (with a warning) unless --force.
     With several inputs, --jobs N or --executor dask the solves run in parallel with a progress bar; one
     failing input never stops the others, and a final table lists each input's status.
     """
     from planner.workflows.run import settings_overrides, solve_file
 
-    paths = list(paths) or [DEFAULT_INPUT]
-    overrides = settings_overrides(time_limit, mip_gap, parse_sets(sets))
+    paths = list(paths) or [default_input()]
+    overrides = settings_overrides(time_limit, mip_gap, merged_sets(override_files, parse_sets(sets)))
     many = len(paths) > 1
     ph_opts = {k: v for k, v in (("iterations", ph_iterations), ("rho", ph_rho), ("tol", ph_tol)) if v is not None}
     if ph_opts and decompose != "ph":
@@ -231,10 +258,12 @@ def solve(paths, out, time_limit, mip_gap, sets, scenario, force, jobs, executor
 
         outcomes = run_batch(paths, out=out, overrides=overrides, scenario=scenario, force=force, jobs=jobs,
                              executor=executor, scheduler=scheduler)
-        for oc in outcomes:
-            if oc.message and oc.exit_code != INTERRUPTED:
-                click.echo(oc.message, err=True)
         status_table(outcomes, title=f"{len(outcomes)} input(s)")
+        if not (out and out.lower().endswith(".xlsx")):
+            from planner.workflows.run import results_path
+
+            for p, oc in zip(paths, outcomes):
+                warn_renamed(results_path(p, out, many=True), oc.out)
         if any(oc.exit_code == INTERRUPTED for oc in outcomes):
             click.echo("interrupted: finished results are kept (listed above); the inputs marked 'not run' or "
                        "'interrupted' have no results", err=True)
@@ -252,6 +281,10 @@ def solve(paths, out, time_limit, mip_gap, sets, scenario, force, jobs, executor
         else:
             outcomes = [solve_file(paths[0], out=out, overrides=overrides, scenario=scenario, force=force, fmt=fmt)]
     print_summary(outcomes)
+    if str(getattr(outcomes[0], "out", "") or "").lower().endswith(".xlsx"):
+        from planner.workflows.run import results_path
+
+        warn_renamed(results_path(paths[0], out), outcomes[0].out)
     failed = [oc for oc in outcomes if oc.exit_code]
     for oc in outcomes:
         if oc.message:
@@ -296,14 +329,16 @@ def _exit_for(outcomes):
 @click.option("--time-limit", type=float, help="Solver time limit per point in seconds.")
 @click.option("--mip-gap", type=float, help="Relative MIP gap.")
 @click.option("--scenario", help="Solve this scenario alone at every point.")
+@overrides_option
 @click.option("--force", is_flag=True, help="Overwrite existing files instead of writing NAME-2.xlsx.")
 @_parallel_options
 @friendly
-def sweep(path, sets, out, time_limit, mip_gap, scenario, force, jobs, executor, scheduler):
+def sweep(path, sets, out, time_limit, mip_gap, scenario, override_files, force, jobs, executor, scheduler):
     """Solve PATH once per point of a parameter grid; summary workbook with charts.
 
     Writes one results workbook per point and sweep_summary.xlsx (headline figures per point and a
-    native Excel chart of the objective against the swept value) in the folder -o.
+    native Excel chart of the objective against the swept value) in the folder -o. Settings in
+    --overrides files hold at every point (a swept key wins over them).
 
     \b
     Examples:
@@ -311,17 +346,22 @@ def sweep(path, sets, out, time_limit, mip_gap, scenario, force, jobs, executor,
       planner sweep inputs/bloc_example.xlsx -j 2 \\
         --set commodities.NDPR_OX.floor_price_usd_per_t=80000:140000:20000
     """
-    from planner.workflows.batch import INTERRUPTED, status_table
+    from planner.workflows.batch import status_table
     from planner.workflows.run import settings_overrides
     from planner.workflows.sweep import run_sweep
 
     _check_parallel(jobs, executor, scheduler)
-    summary, outcomes, written = run_sweep(path, sets, out=out, overrides=settings_overrides(time_limit, mip_gap),
+    fixed = merged_sets(override_files, {})
+    if fixed:
+        from planner.input.overrides import check_override_keys
+
+        problems = check_override_keys(path, list(fixed))
+        if problems:
+            raise PlannerError("\n".join(problems))
+    summary, outcomes, written = run_sweep(path, sets, out=out,
+                                           overrides=settings_overrides(time_limit, mip_gap, fixed),
                                            scenario=scenario, force=force, jobs=jobs, executor=executor,
                                            scheduler=scheduler)
-    for oc in outcomes:
-        if oc.message and oc.exit_code != INTERRUPTED:
-            click.echo(oc.message, err=True)
     status_table(outcomes, title=f"sweep of {path}")
     click.echo(f"summary: {written}")
     _exit_for(outcomes)
@@ -367,10 +407,11 @@ def compare(paths, out, tol, rel_tol, force):
 @click.option("--mip-gap", type=float, help="Relative MIP gap of the optimum solves.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Override a setting or a table cell (sheet.key.column) of PATH; repeatable.")
+@overrides_option
 @click.option("--force", is_flag=True, help="Overwrite OUT instead of writing NAME-2.xlsx.")
 @_parallel_options
 @friendly
-def stress(path, plan, out, scenarios, time_limit, mip_gap, sets, force, jobs, executor, scheduler):
+def stress(path, plan, out, scenarios, time_limit, mip_gap, sets, override_files, force, jobs, executor, scheduler):
     """Fix the investments of an earlier plan and re-solve operations for every scenario of PATH.
 
     Per scenario: the plan's cost, shortage by commodity and its regret against PATH's own optimum for
@@ -383,14 +424,13 @@ def stress(path, plan, out, scenarios, time_limit, mip_gap, sets, force, jobs, e
     if out and not out.lower().endswith(".xlsx"):
         raise click.UsageError("-o must name an .xlsx file")
     written, table, report, outcomes, summary = run_stress(
-        path, plan, out=out, overrides=settings_overrides(time_limit, mip_gap, parse_sets(sets)),
+        path, plan, out=out,
+        overrides=settings_overrides(time_limit, mip_gap, merged_sets(override_files, parse_sets(sets))),
         scenarios=list(scenarios) or None, force=force, jobs=jobs, executor=executor, scheduler=scheduler)
     from planner.workflows.batch import INTERRUPTED
 
-    for oc in outcomes:
-        if oc.message and oc.exit_code != INTERRUPTED:
-            click.echo(f"[{oc.label}] {oc.message}", err=True)
-    print_stress(table, report, summary)
+    print_stress(table, report, summary,
+                 messages=[(oc.label, oc.message) for oc in outcomes if oc.message and oc.exit_code != INTERRUPTED])
     click.echo(f"stress test: {written}")
     _exit_for(outcomes)
 
@@ -462,6 +502,158 @@ def design(path, out, time_limit, mip_gap, sets, points, parts, force, jobs, exe
         raise click.UsageError("--points must be at least 2")
     res = run_design(path, out=out, overrides=settings_overrides(time_limit, mip_gap,
                                                                  parse_sets(sets)),
+                     force=force, jobs=jobs, executor=executor, scheduler=scheduler, points=points, parts=chosen)
+    print_design(res)
+
+
+# ---------------------------------------------------------------- discovery (issue 16)
+@main.command()
+@click.argument("path", required=False, type=click.Path())
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Show the workbook as --set would change it (a setting, or a cell sheet.key.column).")
+@overrides_option
+@click.option("--keys", is_flag=True, help="Print every key --set takes for PATH, one per line, and nothing else.")
+@friendly
+def info(path, sets, override_files, keys):
+    """What an input workbook holds (default: the shipped example), without solving it.
+
+    Members, commodities, scenarios with their probabilities and their tree (which scenarios share their
+    operations in which years: from the scenarios sheet's parent and branch_year, else derived from the data
+    with foresight_years), the settings with their values and defaults, and the keys --set and --overrides
+    take. Exit 1 if the workbook has errors (they are listed, as planner validate does).
+    """
+    from planner.workflows.info import gather, print_info
+
+    print_info(gather(path or default_input(), merged_sets(override_files, parse_sets(sets))), keys_only=keys)
+
+
+@main.command()
+@click.argument("folder", type=click.Path(), default=".", required=False)
+@click.option("--force", is_flag=True, help="Overwrite workbooks of the same name in FOLDER.")
+@friendly
+def example(folder, force):
+    """Copy the shipped example workbooks into FOLDER (default: here) for editing.
+
+    bloc_example.xlsx (8 members, 13 commodities, 2026-2040, 4 scenarios) and tiny.xlsx (the case solved
+    by hand in docs/tiny.md). Refuses to overwrite an existing file without --force.
+    """
+    from planner.workflows.examples import copy_examples
+
+    for p in copy_examples(folder, force=force):
+        click.echo(f"wrote {p}")
+    click.echo(f"next: planner info {Path(folder) / 'bloc_example.xlsx'}   or   "
+               f"planner solve {Path(folder) / 'bloc_example.xlsx'}")
+
+
+# ---------------------------------------------------------------- who pays (issue 13, SPEC §6)
+@main.command()
+@click.argument("path", type=click.Path())
+@click.option("-o", "--out", type=click.Path(), help="Coalition workbook (.xlsx) or folder "
+                                                     "(default results/<stem>.coalition.xlsx).")
+@click.option("--members", metavar="A,B,...", help="The grand coalition N: these members only (everyone else is out "
+                                                   "of every coalition). Default: every member.")
+@click.option("--samples", type=int, metavar="N", help="Sampled Shapley value from N random orders of the members "
+                                                       "(standard error per member); default: exact up to "
+                                                       "--exact-max members, else 30 orders.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sampled orders.")
+@click.option("--exact-max", type=int, default=10, show_default=True,
+              help="Largest bloc analysed exactly (all 2^n - 1 coalitions, nucleolus and least core).")
+@click.option("--time-limit", type=float, help="Solver time limit per coalition in seconds.")
+@click.option("--mip-gap", type=float, help="Relative MIP gap of every coalition solve.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Override a setting or a table cell (sheet.key.column); repeatable.")
+@click.option("--force", is_flag=True, help="Overwrite OUT instead of writing NAME-2.xlsx.")
+@_parallel_options
+@friendly
+def coalition(path, out, members, samples, seed, exact_max, time_limit, mip_gap, sets, force, jobs, executor,
+              scheduler):
+    """Who pays: the cost game over the members (SPEC section 6).
+
+    c(S) is the cost of the model restricted to coalition S (members outside S removed with their demand,
+    plants, stockpiles, routes, budgets and offtakes). Writes the allocation of c(N) by method (standalone,
+    status quo, Shapley, nucleolus, least core), every coalition's cost, the core check of each allocation
+    and the grand coalition's fiscal ledger. See docs/coalition.md.
+
+    \b
+    Examples:
+      planner coalition inputs/bloc_example.xlsx -j 2
+      planner coalition inputs/bloc_example.xlsx --members USA,JPN,EU
+      planner coalition big.xlsx --samples 50 --seed 1 -j 2
+    """
+    from pathlib import Path as _Path
+
+    from planner.workflows.coalition import MembersError, print_coalition, run_coalition
+    from planner.workflows.run import settings_overrides
+
+    _check_parallel(jobs, executor, scheduler)
+    if out and not out.lower().endswith(".xlsx") and _Path(out).suffix:
+        raise click.UsageError("-o must name an .xlsx file or a folder")
+    try:
+        result = run_coalition(path, out=out, overrides=settings_overrides(time_limit, mip_gap, parse_sets(sets)),
+                               members=members.split(",") if members is not None else None, samples=samples,
+                               seed=seed, exact_max=exact_max, jobs=jobs, executor=executor, scheduler=scheduler,
+                               force=force)
+    except MembersError as e:
+        raise click.UsageError(str(e)) from None
+    if result.interrupted:
+        click.echo("interrupted: nothing was written", err=True)
+        sys.exit(130)
+    print_coalition(result)
+    for m in result.messages:
+        click.echo(f"note: {m}", err=True)
+    click.echo(f"coalition analysis: {result.out}")
+
+
+# ---------------------------------------------------------------- policy design (issue 14, SPEC section 7)
+@main.command()
+@click.argument("path", type=click.Path())
+@click.option("-o", "--out", type=click.Path(), help="Design workbook (.xlsx) or folder "
+                                                     "(default results/<stem>.design.xlsx).")
+@click.option("--time-limit", type=float, help="Solver time limit per solve in seconds.")
+@click.option("--mip-gap", type=float, help="Relative MIP gap of every solve.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Override a setting or a table cell (sheet.key.column); repeatable. The input file is not changed.")
+@overrides_option
+@click.option("--points", type=int, default=6, show_default=True,
+              help="Caps per security cost curve (from 100 % to the tightest feasible cap; more are added where "
+                   "the curve bends).")
+@click.option("--parts", default="projects,floors,security,value", show_default=True,
+              metavar="A,B,...", help="Parts to run: projects, floors, security, value.")
+@click.option("--force", is_flag=True, help="Overwrite OUT instead of writing NAME-2.xlsx.")
+@_parallel_options
+@friendly
+def design(path, out, time_limit, mip_gap, sets, override_files, points, parts, force, jobs, executor, scheduler):
+    """Which minerals, what floor levels: policy design from one solve (SPEC section 7).
+
+    Projects (levelised cost, NPV per scenario at market price and at the floor, break-even floors),
+    the floor each commodity needs and the support it implies per member against the fiscal budgets,
+    the price of security (cost as each max_concern_share cap tightens to the tightest feasible value,
+    with shadow prices) and the value of information and of the stochastic plan (WS, RP, EEV, EVPI, VSS,
+    and each scenario's hedge). Every figure names the solves behind it (sheet solves). See docs/design.md.
+
+    \b
+    Examples:
+      planner design inputs/bloc_example.xlsx -j 2
+      planner design inputs/bloc_example.xlsx --parts projects,floors
+      planner design inputs/bloc_example.xlsx --set risk_aversion=0.3 -o results/design.xlsx
+    """
+    from pathlib import Path as _Path
+
+    from planner.workflows.design import PARTS, print_design, run_design
+    from planner.workflows.run import settings_overrides
+
+    _check_parallel(jobs, executor, scheduler)
+    if out and not out.lower().endswith(".xlsx") and _Path(out).suffix:
+        raise click.UsageError("-o must name an .xlsx file or a folder")
+    chosen = [x.strip() for x in parts.split(",") if x.strip()]
+    bad = [x for x in chosen if x not in PARTS]
+    if bad or not chosen:
+        raise click.UsageError(f"--parts: unknown part(s) {', '.join(bad) or '(none given)'} "
+                               f"(known: {', '.join(PARTS)})")
+    if points < 2:
+        raise click.UsageError("--points must be at least 2")
+    res = run_design(path, out=out, overrides=settings_overrides(time_limit, mip_gap,
+                                                                 merged_sets(override_files, parse_sets(sets))),
                      force=force, jobs=jobs, executor=executor, scheduler=scheduler, points=points, parts=chosen)
     print_design(res)
 

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from planner.common.problems import ProblemList
+from planner.common.suggest import did_you_mean
 from planner.input.reader import (
     CellError,
     InputData,
@@ -42,10 +43,11 @@ def parse_cell_key(key: str):
     sheet = SHEET_BY_NAME.get(sheet_name)
     if sheet is None or sheet.kind != "table":
         tables = [s.name for s in SHEET_BY_NAME.values() if s.kind == "table"]
-        raise ValueError(f"'{key}': unknown sheet '{sheet_name}' (tables: {', '.join(tables)})")
+        raise ValueError(f"'{key}': unknown sheet '{sheet_name}'{did_you_mean(sheet_name, tables)} "
+                         f"(tables: {', '.join(tables)})")
     if column not in sheet.names:
-        raise ValueError(f"'{key}': sheet '{sheet.name}' has no column '{column}' "
-                         f"(columns: {', '.join(sheet.names)})")
+        raise ValueError(f"'{key}': sheet '{sheet.name}' has no column '{column}'"
+                         f"{did_you_mean(column, sheet.names)} (columns: {', '.join(sheet.names)})")
     if column in sheet.key:
         raise ValueError(f"'{key}': '{column}' is a key column of sheet '{sheet.name}'; only values can be set")
     return sheet, rowkey, column
@@ -71,15 +73,39 @@ def match_rows(df: pd.DataFrame, sheet, rowkey: str, key: str) -> np.ndarray:
     mask = np.ones(len(df), dtype=bool)
     for col, want in zip(sheet.key, parts):
         vals = df[col].to_numpy(dtype=object)
-        mask &= np.array([(v if v is not None and v == v else "") == want.strip() for v in vals], dtype=bool)
+        mask &= np.array([_key_text(v) == want.strip() for v in vals], dtype=bool)
     hit = np.flatnonzero(mask)
     if not len(hit):
-        known = ["/".join("" if r[c] is None or r[c] != r[c] else str(r[c]) for c in sheet.key)
-                 for _, r in df.head(12).iterrows()]
-        more = ", ..." if len(df) > 12 else ""
-        raise ValueError(f"'{key}': no row '{rowkey}' in sheet '{sheet.name}'"
+        every = row_keys(df, sheet)
+        known = every[:12]
+        more = ", ..." if len(every) > 12 else ""
+        raise ValueError(f"'{key}': no row '{rowkey}' in sheet '{sheet.name}'{did_you_mean(rowkey, every)}"
                          + (f" (rows: {', '.join(known)}{more})" if known else " (the sheet is empty)"))
     return hit
+
+
+def _key_text(v) -> str:
+    """A key cell as --set names it: text as is, a year (key parts like market_prices.X/2030) as 2030."""
+    if v is None or v != v:
+        return ""
+    if isinstance(v, (int, np.integer)) or (isinstance(v, (float, np.floating)) and float(v).is_integer()):
+        return str(int(v))
+    return str(v)
+
+
+def row_keys(df: pd.DataFrame, sheet) -> list[str]:
+    """How ``--set`` names each row of a table: its key parts joined with '/' (Excel row numbers for sheets
+    without a key)."""
+    if not sheet.key:
+        return [str(int(r)) for r in df["_row"]]
+    cols = [df[c].to_numpy(dtype=object) for c in sheet.key]
+    return ["/".join(_key_text(v) for v in parts) for parts in zip(*cols)]
+
+
+def unknown_setting(k: str) -> str:
+    """The message for a ``--set`` key that is neither a setting nor a table cell."""
+    return (f"--set {k}: unknown setting{did_you_mean(k, SETTING_BY_NAME)} (known: {', '.join(SETTING_BY_NAME)}; "
+            "a table cell is sheet.key.column)")
 
 
 def apply_cells(data, cells: dict) -> None:
@@ -126,8 +152,7 @@ def apply_cells(data, cells: dict) -> None:
 def check_override_keys(path: str, keys) -> list[str]:
     """Problems with override *keys* (unknown setting, cell that names no row), without solving."""
     settings, cells = split_overrides({k: "" for k in keys})
-    msgs = [f"--set {k}: unknown setting (known: {', '.join(SETTING_BY_NAME)}; a table cell is "
-            "sheet.key.column)" for k in settings if k not in SETTING_BY_NAME]
+    msgs = [unknown_setting(k) for k in settings if k not in SETTING_BY_NAME]
     if cells:
         data = read_workbook(path)
         for k in cells:
@@ -143,7 +168,7 @@ def apply_overrides(data: InputData, overrides: dict) -> None:
     """``--set KEY=VALUE``: typed and range-checked like the sheet; defaults that follow a setting follow it."""
     unknown = [k for k in overrides if k not in SETTING_BY_NAME]
     for k in unknown:
-        data.problems.error(f"--set {k}: unknown setting (known: {', '.join(SETTING_BY_NAME)})")
+        data.problems.error(unknown_setting(k))
     given = {k: v for k, v in overrides.items() if k in SETTING_BY_NAME}
     if not given:
         return

@@ -15,6 +15,10 @@ column, then one sheet per :data:`planner.input.schema.SHEETS` entry with
 The file is written to a temporary file in the target folder and moved into
 place, so a failure never leaves a half-written workbook.
 
+:func:`write_filled` writes a *filled* workbook in the same style (README sheet,
+units row, drop-downs, frozen headers) from plain rows: the shipped example and
+the tiny case are built with it (``inputs/build_example.py``).
+
 The small text helpers here (:func:`type_text`, :func:`default_text`,
 :func:`column_note`, ...) are shared with :mod:`planner.input.docs_gen`.
 """
@@ -30,6 +34,7 @@ from planner.input.schema import (
     FLOAT,
     INT,
     KEY,
+    SETTING_BY_NAME,
     SETTINGS,
     SHEET_BY_NAME,
     SHEETS,
@@ -165,21 +170,101 @@ def write_template(path, force: bool = False) -> Path:
     return path
 
 
-def _write(filename: str) -> None:
+def _write(filename: str, filled: dict | None = None, intro: tuple = (), title: str = "") -> None:
+    import datetime
+
     import xlsxwriter
 
     wb = xlsxwriter.Workbook(filename)
     try:
+        if filled is not None:  # same data, same bytes (no save time in the document properties)
+            wb.set_properties({"created": datetime.datetime(2026, 1, 1), "author": "bloc planner",
+                               "title": title or "bloc planner input workbook"})
         f = _formats(wb)
-        _write_readme(wb, f)
+        _write_readme(wb, f, intro=intro, title=title)
         for s in SHEETS:
             if s.kind == "settings":
-                _write_settings(wb, s, f)
+                _write_settings(wb, s, f, (filled or {}).get(s.name))
             else:
-                _write_table(wb, s, f)
+                _write_table(wb, s, f, (filled or {}).get(s.name))
         wb.worksheets()[1].activate()  # open on 'settings'
     finally:
         wb.close()
+
+
+# ------------------------------------------------------------------ filled workbooks
+def _rows_of(s: Sheet, rows) -> list[dict]:
+    """Rows given as dicts (column -> value), tuples in the schema's column order, or a DataFrame."""
+    if rows is None:
+        return []
+    if hasattr(rows, "to_dict"):
+        rows = rows.to_dict("records")
+    out = []
+    for r in rows:
+        if isinstance(r, dict):
+            unknown = [k for k in r if k not in s.names]
+            if unknown:
+                raise ValueError(f"sheet '{s.name}': unknown column(s) {', '.join(map(str, unknown))} "
+                                 f"(columns: {', '.join(s.names)})")
+            out.append(r)
+        else:
+            if len(r) > len(s.names):
+                raise ValueError(f"sheet '{s.name}': row longer than the sheet's columns: {r!r}")
+            out.append(dict(zip(s.names, r)))
+    return out
+
+
+def _settings_of(values) -> dict:
+    if values is None:
+        return {}
+    d = dict(values)
+    unknown = [k for k in d if k not in SETTING_BY_NAME]
+    if unknown:
+        raise ValueError(f"settings: unknown key(s) {', '.join(unknown)}")
+    return d
+
+
+def write_filled(path, tables: dict, force: bool = False, intro=(), title: str = "") -> Path:
+    """Write an input workbook holding ``tables`` in the template's style (atomically).
+
+    ``tables`` maps sheet names to rows: ``settings`` to a mapping (or pairs) key -> value, every other
+    sheet to a list of dicts (column -> value; missing = blank), tuples in the schema's column order, or a
+    DataFrame. Sheets not given are written empty, with their headers and notes, as in the template.
+    ``intro``: lines shown first on the README sheet. The bytes depend on the data only (a rebuild of the
+    same data gives the same file). Unknown sheets, columns or settings raise ValueError.
+    """
+    unknown = [k for k in tables if k not in SHEET_BY_NAME]
+    if unknown:
+        raise ValueError(f"unknown sheet(s) {', '.join(unknown)} (sheets: {', '.join(SHEET_BY_NAME)})")
+    filled = {}
+    for name, rows in tables.items():
+        s = SHEET_BY_NAME[name]
+        filled[name] = _settings_of(rows) if s.kind == "settings" else _rows_of(s, rows)
+    path = Path(path)
+    _check_path(path, force)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        atomic_write(path, lambda tmp: _write(tmp, filled, tuple(intro), title))
+    except OSError as e:
+        raise PlannerError(f"{path}: could not write the workbook ({e.strerror or e})") from None
+    return path
+
+
+def _missing(v) -> bool:
+    return v is None or (isinstance(v, float) and v != v)
+
+
+def _write_value(ws, r: int, j: int, v, col: Column | None) -> None:
+    if _missing(v):
+        return
+    if isinstance(v, bool):
+        ws.write_boolean(r, j, v)
+    elif col is not None and col.type == KEY:
+        ws.write_string(r, j, value_text(v) if isinstance(v, float) else str(v))
+    elif isinstance(v, (int, float)) or type(v).__module__ == "numpy":
+        ws.write_number(r, j, float(v))
+    else:
+        ws.write_string(r, j, str(v))
 
 
 def _formats(wb) -> dict:
@@ -228,19 +313,24 @@ def _column_validation(ws, j: int, col: Column) -> None:
         _list_validation(ws, j, j, ref_range(col), False, col.name, (msg + ": " if msg else "") + hint)
 
 
-def _write_table(wb, s: Sheet, f: dict) -> None:
+def _write_table(wb, s: Sheet, f: dict, rows: list[dict] | None = None) -> None:
     ws = wb.add_worksheet(s.name)
+    rows = rows or []
     for j, col in enumerate(s.columns):
         note = column_note(col)
         ws.write_string(0, j, col.name, f["header_req"] if col.required else f["header"])
         ws.write_string(1, j, note, f["note"])
         fmt = f["key"] if col.type == KEY else f["year"] if col.type == YEAR else None
-        ws.set_column(j, j, _width(col.name, note), fmt)
+        longest = [value_text(r.get(col.name)) for r in rows[:2000]]
+        ws.set_column(j, j, _width(col.name, note, *longest), fmt)
         _column_validation(ws, j, col)
+    for i, r in enumerate(rows):
+        for j, col in enumerate(s.columns):
+            _write_value(ws, FIRST_DATA_ROW - 1 + i, j, r.get(col.name), col)
     ws.freeze_panes(FIRST_DATA_ROW - 1, 0)
 
 
-def _write_settings(wb, s: Sheet, f: dict) -> None:
+def _write_settings(wb, s: Sheet, f: dict, values: dict | None = None) -> None:
     ws = wb.add_worksheet(s.name)
     headers = [c.name for c in s.columns] + ["notes"]
     notes = ["# setting name (do not change)", "# value; blank = the default", "# default and meaning (not read)"]
@@ -250,6 +340,8 @@ def _write_settings(wb, s: Sheet, f: dict) -> None:
     for i, decl in enumerate(SETTINGS):
         r = FIRST_DATA_ROW - 1 + i
         ws.write_string(r, 0, decl.name, f["key"])
+        if values and decl.name in values:
+            _write_value(ws, r, 1, values[decl.name], decl)
         ws.write_string(r, 2, setting_note(decl))
         if decl.type in (BOOL, CHOICE):
             source = ["TRUE", "FALSE"] if decl.type == BOOL else list(decl.choices)
@@ -261,7 +353,7 @@ def _write_settings(wb, s: Sheet, f: dict) -> None:
     ws.freeze_panes(FIRST_DATA_ROW - 1, 0)
 
 
-def _write_readme(wb, f: dict) -> None:
+def _write_readme(wb, f: dict, intro=(), title: str = "") -> None:
     ws = wb.add_worksheet("README")
     ws.set_column(0, 0, 30)
     ws.set_column(1, 1, 16)
@@ -272,8 +364,13 @@ def _write_readme(wb, f: dict) -> None:
     ws.set_column(6, 6, 26)
     ws.set_column(7, 7, 80)
     r = 0
-    ws.write_string(r, 0, "bloc planner input workbook", f["title"])
+    ws.write_string(r, 0, title or "bloc planner input workbook", f["title"])
     r += 2
+    for line in intro:
+        ws.write_string(r, 0, line)
+        r += 1
+    if intro:
+        r += 1
     intro = [
         "Fill in the sheets after this one; this README sheet is ignored when the workbook is read.",
         "Row 1 of each sheet holds the column names, row 2 (starting with #) units and notes: keep both. "

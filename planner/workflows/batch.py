@@ -393,27 +393,40 @@ def short_labels(labels: list[str]) -> list[str]:
 
 
 def status_table(outcomes, title="batch") -> None:
-    """The final table on the terminal: one row per input (named by :func:`short_labels`) with its status,
-    objective and results file."""
-    from rich.console import Console
-    from rich.table import Table
+    """The final report on the terminal (stdout): one row per input (named by :func:`short_labels`) with its
+    status, objective and results file; the full message of every failed input under the table, numbered
+    as the table refers to it; then the one-line summary. Table, messages and summary share one stream, and
+    the table turns vertical when it does not fit the terminal (numbers are never split or cut)."""
+    from rich.text import Text
 
-    t = Table(title=title)
-    for c, j in (("#", "right"), ("input", "left"), ("status", "left"), ("objective (MUSD)", "right"),
-                 ("gap", "right"), ("time (s)", "right"), ("results / problem", "left")):
-        t.add_column(c, justify=j, overflow="fold")
+    from planner.workflows.terminal import Col, console, print_messages, print_table
+
+    con = console()
+    cols = [Col("#", "right"), Col("input"), Col("status"), Col("objective (MUSD)", "right"), Col("gap", "right"),
+            Col("time (s)", "right"), Col("results / problem", wrap=True)]
     labels = short_labels([str(getattr(oc, "label", oc.input)) for oc in outcomes])
+    rows, messages = [], []
     for i, (oc, label) in enumerate(zip(outcomes, labels), 1):
         colour = "green" if not oc.exit_code else ("yellow" if oc.exit_code == INTERRUPTED else "red")
         el = getattr(oc, "elapsed", float("nan"))
-        first = (oc.message or "").splitlines()[0] if oc.message else ""
-        t.add_row(str(i), label, f"[{colour}]{oc.status}[/]",
-                  f"{oc.objective:,.3f}" if oc.objective == oc.objective else "",
-                  f"{100 * oc.gap:.3g}%" if oc.gap == oc.gap else "",
-                  f"{el:.1f}" if el == el else "",
-                  str(oc.out) if oc.out and not oc.exit_code else (first[:160] or str(oc.out or "")))
-    Console().print(t)
+        if oc.message and oc.exit_code != INTERRUPTED:
+            msg = oc.message[len(str(oc.input)) + 2:] if oc.message.startswith(f"{oc.input}: ") else oc.message
+            messages.append((label, msg))
+        if oc.out and not oc.exit_code:
+            where = str(oc.out) + (f" (note {len(messages)} below)" if oc.message else "")
+        elif oc.message and oc.exit_code != INTERRUPTED:
+            where = f"see problem {len(messages)} below"
+        else:
+            where = str(oc.out or "")
+        rows.append([str(i), label, Text(oc.status, style=colour),
+                     f"{oc.objective:,.3f}" if oc.objective == oc.objective else "",
+                     f"{100 * oc.gap:.3g}%" if oc.gap == oc.gap else "",
+                     f"{el:.1f}" if el == el else "", where])
+    print_table(con, title, cols, rows, key=1)
+    print_messages(con, messages, "messages")
     n_bad = sum(1 for oc in outcomes if oc.exit_code and oc.exit_code != INTERRUPTED)
     skipped = [getattr(oc, "label", oc.input) for oc in outcomes if oc.exit_code == INTERRUPTED]
-    Console().print(f"{len(outcomes) - n_bad - len(skipped)} done, {n_bad} failed"
-                    + (f", {len(skipped)} did not run to the end: {', '.join(skipped)}" if skipped else ""))
+    con.print(f"{len(outcomes) - n_bad - len(skipped)} done, {n_bad} failed"
+              + (" (messages above)" if n_bad else "")
+              + (f", {len(skipped)} did not run to the end: {', '.join(skipped)}" if skipped else ""),
+              soft_wrap=True)

@@ -461,45 +461,47 @@ def _format(wb, sheets, tol, labels):
 
 
 def print_compare(head, infos, notes, labels, tol, names=None) -> None:
-    """Headline deltas, per-table counts and notes on the terminal (rich)."""
-    from rich.console import Console
-    from rich.table import Table
+    """Headline deltas, per-table counts and notes on the terminal (stdout). Each table is drawn whole when
+    it fits the terminal and vertically (one block per figure or table) when it does not: a number is never
+    split or cut."""
+    from rich.text import Text
+
+    from planner.workflows.terminal import Col, console, print_table
 
     names = names or labels
-    con = Console()
+    con = console()
     ref = labels[0]
     for lab, name in zip(labels, names):
-        con.print(f"{lab} = {name}" + (" (reference)" if lab == ref else ""))
-    t = Table(title=f"headline figures, differences against {ref}")
-    t.add_column("figure", no_wrap=True)
-    for lab in labels:
-        t.add_column(lab, justify="right", overflow="fold")
+        con.print(Text(f"{lab} = {name}" + (" (reference)" if lab == ref else "")), soft_wrap=True)
+    cols = [Col("figure", wrap=True)] + [Col(lab, "right") for lab in labels]   # long names may wrap at '_'
     for lab in labels[1:]:
-        t.add_column(f"Δ {lab}−{ref}", justify="right")
-        t.add_column("%", justify="right")
+        cols += [Col(f"Δ {lab}−{ref}", "right"), Col(f"% {lab}−{ref}", "right")]
+    rows = []
     for _, r in head.iterrows():
         if not TERMINAL_FIGURES.match(str(r["figure"])):
             continue
         cells = [str(r["figure"])]
         for lab, name in zip(labels, names):
-            cells.append(_fmt(r[f"{lab}: {name}"]))
+            v = r[f"{lab}: {name}"]
+            cells.append(_fmt(v))
+            if isinstance(v, str) and len(v) > 16:   # long text (the scenario list) may fold; numbers never
+                cols[len(cells) - 1].wrap = True
         for lab in labels[1:]:
             d, p = r[f"Δ {lab}−{ref}"], r[f"% {lab}−{ref}"]
             changed_ = d is not None and d == d and d != 0
-            cells.append(f"[yellow]{_fmt(d, sign=True)}[/]" if changed_ else ("0" if d == 0 else ""))
+            cells.append(Text(_fmt(d, sign=True), style="yellow") if changed_ else ("0" if d == 0 else ""))
             cells.append(f"{100 * p:+.2f}%" if p is not None and p == p and changed_ else "")
-        t.add_row(*cells)
-    con.print(t)
+        rows.append(cells)
+    print_table(con, f"headline figures, differences against {ref}", cols, rows)
     if infos:
-        tt = Table(title=f"tables (differences within {tol:g} hidden)")
-        for c in ("table", "rows shown", "changed", *[f"only some have it: in {lab}" for lab in labels], "hidden"):
-            tt.add_column(c, justify="left" if c == "table" else "right")
-        for i in infos:
-            tt.add_row(i["table"], str(i["shown"]), str(i["changed"]),
-                       *[str(i.get(f"rows not in all, in {lab}", 0)) for lab in labels], str(i["hidden"]))
-        con.print(tt)
+        tcols = [Col("table"), Col("rows shown", "right"), Col("changed", "right")] + \
+                [Col(f"only in some, in {lab}", "right") for lab in labels] + [Col("hidden", "right")]
+        trows = [[i["table"], str(i["shown"]), str(i["changed"]),
+                  *[str(i.get(f"rows not in all, in {lab}", 0)) for lab in labels], str(i["hidden"])]
+                 for i in infos]
+        print_table(con, f"tables (differences within {tol:g} hidden)", tcols, trows)
     for table, issue, detail in notes:
-        con.print(f"[yellow]note[/] {table}: {issue}: {detail}")
+        con.print(Text("note", style="yellow") + Text(f" {table}: {issue}: {detail}"))
 
 
 def _fmt(v, sign=False):

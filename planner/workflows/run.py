@@ -154,7 +154,11 @@ def solve_file(path: str, out: str | None = None, overrides: dict | None = None,
     log.info("read %s: %.2f s", path, times["read"])
     if scenario is not None and scenario not in list(inp.tables["scenarios"]["scenario"]) + (
             ["base"] if not len(inp.tables["scenarios"]) else []):
-        raise PlannerError(f"--scenario {scenario}: no such scenario in {path}")
+        from planner.common.suggest import did_you_mean
+
+        known = list(inp.tables["scenarios"]["scenario"]) or ["base"]
+        raise PlannerError(f"--scenario {scenario}: no such scenario in {path}{did_you_mean(scenario, known)} "
+                           f"(scenarios: {', '.join(map(str, known))})")
     t = time.perf_counter()
     phase("preparing")
     d = prepare(inp, scenario=scenario)

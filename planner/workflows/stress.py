@@ -176,7 +176,11 @@ def run_stress(path: str, plan: str, out: str | None = None, overrides: dict | N
     if scenarios:
         unknown = [s for s in scenarios if s not in dict(scen)]
         if unknown:
-            raise PlannerError(f"--scenario {', '.join(unknown)}: not in {path} (has {', '.join(s for s, _ in scen)})")
+            from planner.common.suggest import did_you_mean
+
+            hints = "".join(did_you_mean(u, dict(scen)) for u in unknown)
+            raise PlannerError(f"--scenario {', '.join(unknown)}: not in {path}{hints} "
+                               f"(has {', '.join(s for s, _ in scen)})")
         scen = [(s, p) for s, p in scen if s in scenarios]
     keep = ("costs", "supply", "investments")
     tasks = []
@@ -282,31 +286,36 @@ def _costs(oc) -> dict:
     return {k: float(v) for k, v in c.groupby("category")["cost_musd"].sum().items()}
 
 
-def print_stress(table: pd.DataFrame, report: pd.DataFrame, summary: pd.DataFrame) -> None:
-    from rich.console import Console
-    from rich.table import Table
+def print_stress(table: pd.DataFrame, report: pd.DataFrame, summary: pd.DataFrame, messages=()) -> None:
+    """The stress table on the terminal (stdout; vertical when it does not fit, numbers never cut), the
+    full message of every failed solve under it, then the expected figures: all on one stream."""
+    from rich.text import Text
 
-    con = Console()
+    from planner.workflows.terminal import Col, console, print_messages, print_table
+
+    con = console()
     ign = report[report["status"] != "applied"] if len(report) else report
     for r in ign.itertuples():
-        con.print(f"[yellow]plan item ignored[/]: {r.kind} {r.item} {r.build_year}: {r.note}")
+        con.print(Text("plan item ignored", style="yellow") + Text(f": {r.kind} {r.item} {r.build_year}: {r.note}"))
     for r in report[(report["status"] == "applied") & (report["note"] != "")].itertuples() if len(report) else []:
-        con.print(f"[yellow]plan item[/]: {r.kind} {r.item} {r.build_year}: {r.note}")
-    t = Table(title="stress test: the plan against each scenario (MUSD, discounted)")
-    for c, j in (("scenario", "left"), ("prob.", "right"), ("plan", "left"), ("plan cost", "right"),
-                 ("optimum cost", "right"), ("regret", "right"), ("regret %", "right"), ("plan shortage (t)", "right")):
-        t.add_column(c, justify=j)
+        con.print(Text("plan item", style="yellow") + Text(f": {r.kind} {r.item} {r.build_year}: {r.note}"))
+    cols = [Col("scenario"), Col("prob.", "right"), Col("plan"), Col("plan cost", "right"),
+            Col("optimum cost", "right"), Col("regret", "right"), Col("regret %", "right"),
+            Col("plan shortage (t)", "right")]
 
     def f(x, fmt="{:,.3f}"):
         return fmt.format(x) if x == x else ""
 
+    rows = []
     for r in table.itertuples():
         colour = "green" if r.plan_status == "optimal" else "red"
-        t.add_row(r.scenario, f"{r.probability:g}", f"[{colour}]{r.plan_status}[/]", f(r.plan_cost_musd),
-                  f(r.optimum_cost_musd), f(r.regret_musd), f(100 * r.regret_share, "{:+.2f}%"),
-                  f(r.plan_shortage_t, "{:,.1f}"))
-    con.print(t)
+        rows.append([str(r.scenario), f"{r.probability:g}", Text(str(r.plan_status), style=colour),
+                     f(r.plan_cost_musd), f(r.optimum_cost_musd), f(r.regret_musd), f(100 * r.regret_share, "{:+.2f}%"),
+                     f(r.plan_shortage_t, "{:,.1f}")])
+    print_table(con, "stress test: the plan against each scenario (MUSD, discounted)", cols, rows)
+    print_messages(con, [(f"[{label}]", msg) for label, msg in messages], "messages")
     kv = dict(zip(summary["key"], summary["value"]))
     if kv.get("expected_regret_musd") == kv.get("expected_regret_musd"):
         con.print(f"expected cost of the plan {kv['expected_plan_cost_musd']:,.3f} MUSD; with perfect foresight "
-                  f"{kv['expected_optimum_cost_musd']:,.3f}; expected regret {kv['expected_regret_musd']:,.3f} MUSD")
+                  f"{kv['expected_optimum_cost_musd']:,.3f}; expected regret {kv['expected_regret_musd']:,.3f} MUSD",
+                  soft_wrap=True)

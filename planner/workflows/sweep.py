@@ -20,6 +20,7 @@ the first swept key, one line per combination of the other keys).
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 import re
 from pathlib import Path
@@ -28,6 +29,8 @@ import pandas as pd
 
 from planner.common.problems import PlannerError
 from planner.workflows.batch import Task, reserve_names, run_tasks
+
+log = logging.getLogger("planner")
 
 
 # ------------------------------------------------------------------ parsing
@@ -88,13 +91,35 @@ def _typed(v: str):
         return v
 
 
+SLUG_MAX = 150  # characters of a point's part of a file name (file names stop at 255)
+
+
 def _slug(point: dict) -> str:
+    """The point's part of its file name: every swept key whole (``demand.USA/NDFEB/2030.demand_t=9000``
+    -> ``demand.USA-NDFEB-2030.demand_t=9000``), so two points never differ only in a part left out. Over
+    :data:`SLUG_MAX` characters the middle of each key is shortened and a short digest of the whole point
+    keeps the names apart."""
+    clean = lambda text: re.sub(r"[^A-Za-z0-9=.+_-]+", "-", text)  # noqa: E731
+    s = clean("_".join(f"{k}={v}" for k, v in point.items()))
+    if len(s) <= SLUG_MAX:
+        return s
+    import hashlib
+
+    digest = hashlib.sha1(repr(sorted(point.items())).encode()).hexdigest()[:8]
+    n = max(len(point), 1)
+    room = max(8, (SLUG_MAX - 9 - (n - 1)) // n)
     parts = []
     for k, v in point.items():
-        name = k.split(".")[-1]
-        parts.append(f"{name}={v}")
-    s = re.sub(r"[^A-Za-z0-9=.+_-]+", "-", "_".join(parts))
-    return s[:80]
+        v = clean(str(v))
+        keep = max(4, room - len(v) - 1)
+        bits = k.split(".")
+        if len(k) > keep and len(bits) >= 3:      # the row key tells points apart: shorten sheet and column first
+            k = f"{bits[0][:4]}.{'.'.join(bits[1:-1])}.{bits[-1][:6]}"
+        k = clean(k)
+        if len(k) > keep:
+            k = k[: keep // 2] + "~" + k[-(keep - keep // 2 - 1):]
+        parts.append(f"{k}={v}")
+    return ("_".join(parts))[: SLUG_MAX - 9] + "_" + digest
 
 
 # ------------------------------------------------------------------ running
@@ -113,8 +138,13 @@ def run_sweep(path: str, sets, out: str | None = None, overrides: dict | None = 
     folder = Path(out) if out else Path("results") / f"{stem}.sweep"
     if folder.suffix.lower() == ".xlsx":
         raise PlannerError("sweep -o is a folder (one results workbook per point and sweep_summary.xlsx)")
-    targets = reserve_names([folder / f"{stem}.p{i:02d}_{_slug(p)}.results.xlsx" for i, p in enumerate(points, 1)],
-                            force)
+    wanted = [folder / f"{stem}.p{i:02d}_{_slug(p)}.results.xlsx" for i, p in enumerate(points, 1)]
+    targets = reserve_names(wanted, force)
+    renamed = [t for w, t in zip(wanted, targets) if Path(w) != Path(t)]
+    if renamed:
+        log.warning("warning: %d point(s) of %s hold earlier results in %s; this sweep writes beside them "
+                    "(e.g. %s; use --force to overwrite, or -o for another folder)", len(renamed), stem, folder,
+                    Path(renamed[0]).name)
     tasks = [Task(path=str(path), label=f"point {i}: " + ", ".join(f"{k.split('.', 1)[-1]}={v}" for k, v in p.items()),
                   out=str(t), overrides={**(overrides or {}), **p}, scenario=scenario, force=force,
                   keep=("investments", "supply"), meta={"point": i, **p})
@@ -131,6 +161,9 @@ def run_sweep(path: str, sets, out: str | None = None, overrides: dict | None = 
                                     "probability-weighted.")],
                         columns=["key", "value"])
     target = reserve_names([folder / "sweep_summary.xlsx"], force)[0]
+    if Path(target).name != "sweep_summary.xlsx":
+        log.warning("warning: %s holds an earlier sweep's summary; this one is %s (use --force to overwrite)",
+                    folder / "sweep_summary.xlsx", Path(target).name)
     sheets = {"points": summary, "sweep": info}
     written = write_workbook(target, sheets, charts=lambda wb: add_sweep_charts(wb, summary, keys),
                              inputs=[path])

@@ -47,7 +47,8 @@ def test_sweep_grid_of_a_cell_and_a_setting(tmp_path):
     assert res.exit_code == 0, res.output
     assert hashlib.sha256(inp.read_bytes()).hexdigest() == before          # the input is never modified
     files = sorted(p.name for p in out.glob("tiny.p*.results.xlsx"))
-    assert len(files) == 4 and files[0].startswith("tiny.p01_shortage_penalty_usd_per_t=200_discount_rate=0")
+    assert len(files) == 4 and files[0].startswith(
+        "tiny.p01_commodities.X.shortage_penalty_usd_per_t=200_discount_rate=0")  # the whole key (issue 16)
     pts = pd.read_excel(out / "sweep_summary.xlsx", sheet_name="points")
     assert list(pts[PEN]) == [200, 200, 1000, 1000] and list(pts["discount_rate"]) == [0, 0.1, 0, 0.1]
     # docs/tiny.md: a shortage penalty below the import price -> everything short (0.04); 1000 -> the plant (0.075)
@@ -67,7 +68,7 @@ def test_sweep_grid_of_a_cell_and_a_setting(tmp_path):
     res = run("sweep", inp, "--set", f"{PEN}=200", "--set", "discount_rate=0.0", "-o", out)
     assert res.exit_code == 0
     assert (out / "sweep_summary-2.xlsx").exists()
-    assert (out / "tiny.p01_shortage_penalty_usd_per_t=200_discount_rate=0.0.results-2.xlsx").exists()
+    assert (out / "tiny.p01_commodities.X.shortage_penalty_usd_per_t=200_discount_rate=0.0.results-2.xlsx").exists()
 
 
 def test_a_failing_point_does_not_stop_the_sweep(tmp_path):
