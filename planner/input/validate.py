@@ -473,12 +473,50 @@ def keys_differing_in_case(v: Check) -> None:
                 first[k] = (x, r["_row"])
 
 
+def money_loops(v: Check) -> None:
+    """Shipping a commodity from one member to another and back at a negative total cost earns money without limit:
+    the model is unbounded.  Said before the solve, naming the setting or the route rows that cause it (the
+    solver's own message can only guess at a commodity)."""
+    default = v.settings.get("default_route_cost_usd_per_t")
+    all_pairs = bool(v.settings.get("trade_all_pairs", True))
+    routes = [r for r in v.rows("routes") if r["from"] is not None and r["to"] is not None and r["from"] != r["to"]]
+    if not (_isnum(default) and default < 0 and all_pairs) and \
+            not any(_isnum(r["cost_usd_per_t"]) and r["cost_usd_per_t"] < 0 for r in routes):
+        return
+    members = [m for m in v.T["members"]["member"].dropna().unique()]
+    comms = [c for c in v.T["commodities"]["commodity"].dropna().unique()]
+    given = {(r["from"], r["to"], r["commodity"]): r for r in routes}
+
+    def leg(m, n, c):  # (cost, where) of shipping c from m to n, or None if it cannot be shipped
+        r = given.get((m, n, c)) or given.get((m, n, None))
+        if r is not None:
+            return None if r["allowed"] is False or not _isnum(r["cost_usd_per_t"]) else \
+                (r["cost_usd_per_t"], f"sheet 'routes', row {r['_row']}")
+        return (default, "settings default_route_cost_usd_per_t") if all_pairs and _isnum(default) else None
+
+    for c in comms:
+        for i, m in enumerate(members[:300]):
+            for n in members[i + 1:300]:
+                a, b = leg(m, n, c), leg(n, m, c)
+                if a and b and a[0] + b[0] < 0:
+                    row = next((given.get((x, y, k)) for x, y in ((m, n), (n, m)) for k in (c, None)
+                                if given.get((x, y, k)) is not None and given[(x, y, k)]["cost_usd_per_t"] < 0), None)
+                    loc = {"sheet": "routes", "row": row["_row"], "column": "cost_usd_per_t",
+                           "value": row["cost_usd_per_t"]} if row is not None else \
+                        {"sheet": "settings", "row": v.data.settings_rows.get("default_route_cost_usd_per_t"),
+                         "column": "value", "value": default}
+                    where = a[1] if a[1] == b[1] else f"{a[1]} and {b[1]}"
+                    v.P.warning(f"shipping '{c}' from {m} to {n} and back costs {a[0] + b[0]:g} USD/t ({where}): "
+                                "trade would earn money without limit and the model be unbounded", **loc)
+                    return
+
+
 RULES = [duplicate_keys, references, scenario_probabilities, scenario_tree, year_ranges, build_years, burden_shares,
          partial_disruptions, scenario_price_suppliers, expansion_capex, input_is_not_output, whole_max_modules,
          process_can_produce, coproduct_not_main_output, stockpile_capacities, security_targets,
          stock_days_need_stockpiles, market_prices_needed, self_routes, magnitudes,
          net_gain_cycles, rates_above_one, multipliers_typed_as_percent, discount_factors, threads_capped,
-         keys_differing_in_case]
+         keys_differing_in_case, money_loops]
 
 
 def validate(data: InputData) -> InputData:

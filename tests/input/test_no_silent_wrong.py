@@ -247,3 +247,17 @@ def test_strict_ooxml_is_named(tmp_path):
     assert "strict.xlsx: is saved as Strict Open XML, which the planner cannot read" in res.output
     assert "required sheet" not in res.output
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_negative_route_costs_that_earn_money_are_named_before_the_solve(validate_book):
+    book = valid_book()
+    book["settings"].append({"key": "default_route_cost_usd_per_t", "value": -5})
+    code, out = validate_book(book)
+    assert code == 0
+    assert ("shipping 'ore' from USA to EU and back costs -10 USD/t (settings default_route_cost_usd_per_t): trade "
+            "would earn money without limit") in out
+    book = valid_book()
+    book["routes"].append({"from": "EU", "to": "USA", "commodity": "oxide", "cost_usd_per_t": -20})
+    _, out = validate_book(book)
+    assert ("sheet 'routes', row 3, column 'cost_usd_per_t': shipping 'oxide' from USA to EU and back costs -10 "
+            "USD/t (sheet 'routes', row 2 and sheet 'routes', row 3)") in out
