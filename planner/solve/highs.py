@@ -394,3 +394,41 @@ def _solve_arrays(arrays, compile_seconds: float, time_limit: float = 600.0, mip
     log.info("HiGHS: %s, %d rows x %d cols, %d nonzeros, %d integer; objective %.6g MUSD, gap %.3g%%",
              status, n_rows, n_cols, res.nnz, res.n_int, res.objective, 100 * (res.gap or 0))
     return res
+
+
+def solve_lp(c, A_ub=None, b_ub=None, A_eq=None, b_eq=None, bounds=None):
+    """A small dense LP: min c·x s.t. A_ub x ≤ b_ub, A_eq x = b_eq, bounds (lo, hi) per column (None = free;
+    default x ≥ 0).  Returns (status, x, objective, row duals of the A_ub rows then the A_eq rows).
+    Used by the coalition analysis (nucleolus, least core); status as :class:`SolveResult` says it."""
+    c = np.asarray(c, dtype=float)
+    n = len(c)
+    blocks, lo, hi = [], [], []
+    for A, b, eq in ((A_ub, b_ub, False), (A_eq, b_eq, True)):
+        if A is None or not len(A):
+            continue
+        A = np.atleast_2d(np.asarray(A, dtype=float))
+        b = np.asarray(b, dtype=float)
+        blocks.append(A)
+        lo.append(b if eq else np.full(len(b), -np.inf))
+        hi.append(b)
+    A = np.vstack(blocks) if blocks else np.zeros((0, n))
+    row_lo = np.concatenate(lo) if lo else np.zeros(0)
+    row_hi = np.concatenate(hi) if hi else np.zeros(0)
+    if bounds is None:
+        lower, upper = np.zeros(n), np.full(n, np.inf)
+    else:
+        lower = np.array([-np.inf if b[0] is None else b[0] for b in bounds], dtype=float)
+        upper = np.array([np.inf if b[1] is None else b[1] for b in bounds], dtype=float)
+    r, j = np.nonzero(A)
+    csc = csc_from_triplets(r.astype(np.int64), j.astype(np.int64), A[r, j], A.shape[0], n)
+    h = new_highs()
+    h.passModel(int(n), int(A.shape[0]), int(csc.nnz), int(highspy.MatrixFormat.kColwise),
+                int(highspy.ObjSense.kMinimize), 0.0, c, lower, upper, row_lo, row_hi,
+                csc.indptr.astype(np.int32), csc.indices.astype(np.int32), csc.data, np.zeros(n, dtype=np.int32))
+    h.run()
+    status = _STATUS.get(h.getModelStatus().name, h.getModelStatus().name)
+    if status != "optimal":
+        return status, None, float("nan"), None
+    sol = h.getSolution()
+    return status, np.asarray(sol.col_value, dtype=float), float(h.getInfo().objective_function_value), \
+        np.asarray(sol.row_dual, dtype=float)

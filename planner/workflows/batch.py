@@ -60,6 +60,8 @@ class Task:
     write: bool = True
     keep: tuple = ()            # results tables to send back with the outcome (others are dropped)
     meta: dict = field(default_factory=dict)  # the caller's data, returned on the outcome
+    fn: object = None           # run fn(task) -> Outcome instead of solving ``path`` (module-level: picklable)
+    data: object = None         # in-memory input (an InputData read and validated once) for ``fn``
 
     def __post_init__(self):
         self.label = self.label or str(self.path)
@@ -76,6 +78,10 @@ def _quiet():
         lg.setLevel(old)
 
 
+class _Done(Exception):
+    """A task's own function returned its outcome."""
+
+
 def run_task(task: Task):
     """Run one task; never raises for a failing input (the outcome says what went wrong)."""
     from planner.workflows.run import Outcome, solve_file
@@ -83,9 +89,14 @@ def run_task(task: Task):
     t0 = time.perf_counter()
     try:
         with _quiet():
+            if task.fn is not None:
+                oc = task.fn(task)
+                raise _Done
             data = load_input(task.path, task.overrides)
             oc = solve_file(task.path, out=task.out, scenario=task.scenario, force=task.force, fixed=task.fixed,
                             write=task.write and task.out is not None, data=data)
+    except _Done:
+        pass
     except InputError as e:
         errs = [p for p in e.problems if p.severity == "error"]
         oc = Outcome(input=task.path, status="invalid", exit_code=1, message="\n".join(map(str, errs)))
@@ -327,12 +338,14 @@ class _Progress:
                 SpinnerColumn,
                 TextColumn,
                 TimeElapsedColumn,
+                TimeRemainingColumn,
             )
 
             self.p = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                               TextColumn("[green]ok {task.fields[ok]}[/] [red]failed {task.fields[failed]}[/] "
                                          "running {task.fields[running]}"),
-                              TimeElapsedColumn(), console=Console(stderr=True), transient=False)
+                              TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
+                              console=Console(stderr=True), transient=False)
             self.p.__enter__()
             self.id = self.p.add_task(self.title, total=self.total, ok=0, failed=0, running=0)
         return self

@@ -42,12 +42,18 @@ KEYS = {
     "fiscal": ["member", "scenario"],
     "costs": ["member", "scenario", "category"],
     "prices": ["member", "commodity", "year", "scenario"],
+    "ledger": ["member", "scenario"],
+    # coalition workbooks (planner coalition, SPEC §6)
+    "allocation": ["member"],
+    "coalitions": ["members"],
+    "core": ["allocation"],
 }
 SKIP = {"summary", "sources", "charts", "chart_data", "headline", "notes", "files", "overview", "glossary"}
 TABLE_ORDER = ["investments", "capacity", "offtakes", "stockpiles", "supply", "trade", "security", "fiscal", "costs",
                "prices"]
 TERMINAL_FIGURES = re.compile(r"^(status|objective_musd|mip_gap|expected_.*|cost_.*_musd|modules_built|"
-                              r"offtakes_signed|worst_dependence_share|worst_dependence_at|scenarios|years)$")
+                              r"offtakes_signed|worst_dependence_share|worst_dependence_at|scenarios|years|"
+                              r"method|c_N_musd|total_saving_musd|coalitions_solved|least_core_epsilon_musd)$")
 
 
 # ------------------------------------------------------------------ reading

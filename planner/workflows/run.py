@@ -39,7 +39,7 @@ from planner.solve.highs import SolveResult, solve_ctx
 
 log = logging.getLogger("planner")
 SHEET_ORDER = ["summary", "investments", "capacity", "offtakes", "stockpiles", "supply", "trade", "security",
-               "fiscal", "costs", "prices", "sources"]
+               "fiscal", "costs", "ledger", "prices", "sources"]
 
 
 @dataclass
@@ -217,6 +217,8 @@ def _results(path, out, scenario, force, many, write, inp, d, ctx, res, oc, time
     t = time.perf_counter()
     phase("results tables")
     tables = extract(ctx, res)
+    from planner.report.ledger import ledger  # per-member fiscal ledger (SPEC §6, issue 13)
+    tables["ledger"] = ledger(tables, d)
     oc.headline = headline(ctx, res, tables)
     times["results"] = time.perf_counter() - t
     oc.tables = tables
