@@ -118,7 +118,7 @@ def add_design_charts(wb, sheets: dict) -> None:
                            "values": ["chart_data", r0, 1, r1, 1], "line": {"color": PALETTE[k % len(PALETTE)]},
                            "marker": {"type": "circle", "size": 5, "fill": {"color": PALETTE[k % len(PALETTE)]}}})
         ch.set_x_axis({"num_format": "0%", "reverse": True, "name": "cap on the share from countries of concern",
-                       "min": 0, "max": 1})
+                       "min": 0, "max": 1, "crossing": "max"})
         ch.set_y_axis({"num_format": "#,##0", "name": "MUSD above the cost at 100 %"})
         charts.append(("Price of security: extra cost as the cap tightens (MUSD)", ch))
     for key, title in (("value_levels", "WS, RP and EEV (MUSD, expected cost)"),

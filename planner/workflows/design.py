@@ -41,6 +41,7 @@ One command turns a solve into the policy answers; every figure comes from a lis
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import math
@@ -352,7 +353,8 @@ def floors(d, tables: dict, proj: pd.DataFrame):
                      "expected_support_workbook_musd": float(pi @ s0),
                      "expected_support_required_musd": float(pi @ s1),
                      "worst_support_workbook_musd": float(s0.max()), "worst_support_required_musd": float(s1.max()),
-                     "note": ("no planned project makes it (output from existing capacity only)" if not len(mine)
+                     "note": ("no planned project has it as main output (output from existing capacity or as a coproduct)"
+                              if not len(mine)
                               else "no floor makes every project bankable (a project makes nothing)"
                               if req == math.inf else "bankable without a floor" if not req_f else "")})
         for case, sv in (("workbook", s0), ("required", s1)):
@@ -413,16 +415,17 @@ def feasible(path, overrides: dict, cells: dict) -> tuple[bool, str, float]:
     from planner.workflows.run import solve_model
 
     t0 = time.perf_counter()
-    data = load(path, {**overrides, **cells, "mip_gap": "1"})
-    d = prepare(data)
-    _, res, _ = solve_model(d)
+    with _quiet():
+        data = load(path, {**overrides, **cells, "mip_gap": "1"})
+        d = prepare(data)
+        _, res, _ = solve_model(d)
     return bool(res.has_solution), res.status, time.perf_counter() - t0
 
 
 def tightest_cap(path, overrides, rows, solves: Solves, c: str, tol=BISECT_TOL) -> tuple[float, str]:
     """The smallest cap v in [0, 1] at which the model is feasible (to ``tol``), by bisection on feasibility."""
     lo_ok, st, sec = feasible(path, overrides, _cells(rows, 0.0))
-    solves.add(f"security {c}: feasibility at cap 0%", settings=_settings_text({**overrides, "cap": 0,
+    solves.add(f"security {c}: feasibility at cap 0%", settings=_settings_text({**overrides, **_cells(rows, 0.0),
                                                                              "mip_gap": 1}),
                status=st, objective=math.nan, seconds=sec)
     if lo_ok:
@@ -433,7 +436,7 @@ def tightest_cap(path, overrides, rows, solves: Solves, c: str, tol=BISECT_TOL) 
         mid = 0.5 * (lo + hi)
         ok, st, sec = feasible(path, overrides, _cells(rows, mid))
         solves.add(f"security {c}: feasibility at cap {100 * mid:.2f}%",
-                   settings=_settings_text({**overrides, "cap": round(mid, 6), "mip_gap": 1}), status=st,
+                   settings=_settings_text({**overrides, **_cells(rows, mid), "mip_gap": 1}), status=st,
                    objective=math.nan, seconds=sec)
         if st not in ("infeasible",) and not ok:
             unknown = f"the feasibility solve at {100 * mid:.2f}% stopped with status '{st}' and was taken as infeasible"
@@ -611,6 +614,18 @@ class Design:
     out: Path | None = None
 
 
+@contextlib.contextmanager
+def _quiet():
+    """The in-process solves log nothing below warnings (the summary and the solves sheet report them)."""
+    lg = logging.getLogger("planner")
+    old = lg.level
+    lg.setLevel(max(old, logging.WARNING))
+    try:
+        yield
+    finally:
+        lg.setLevel(old)
+
+
 def _task(path, label, overrides, meta, scenario=None, fixed=None):
     return Task(path=str(path), label=label, out=None, write=False, overrides=dict(overrides), scenario=scenario,
                 fixed=None if fixed is None else dict(fixed), keep=KEEP, meta=meta)
@@ -631,7 +646,8 @@ def run_design(path, out=None, overrides: dict | None = None, force: bool = Fals
     data = load(path, overrides)  # InputError: every problem, located (exit 1)
     solves = Solves()
     skipped: list[str] = []
-    base = solve_file(str(path), data=data, write=False)
+    with _quiet():
+        base = solve_file(str(path), data=data, write=False)
     base_id = solves.add("base: the workbook as given (projects, floors, reference of the security curves)", base,
                          settings=_settings_text(overrides))
     if base.exit_code:
@@ -686,7 +702,8 @@ def run_design(path, out=None, overrides: dict | None = None, force: bool = Fals
             if not rp_same:
                 tasks.append(_task(path, "RP: stochastic, risk-neutral", ra0, {"part": "rp"}))
             mdata = mean_input(data0)
-            mean = solve_file(str(path), data=mdata, write=False)
+            with _quiet():
+                mean = solve_file(str(path), data=mdata, write=False)
             solves.add("EEV step 1: the mean scenario alone (its plan)", mean, scenario="mean",
                        settings=_settings_text(ra0))
             if mean.exit_code:
@@ -728,7 +745,7 @@ def run_design(path, out=None, overrides: dict | None = None, force: bool = Fals
                    "ws": f"WS: scenario {m.get('scenario')} alone", "rp": "RP: stochastic, risk-neutral",
                    "eev": "EEV step 2: the mean scenario's plan fixed, all scenarios",
                    "hedge": f"hedge: plan for {m.get('plan_for')} alone fixed, all scenarios"}[m["part"]]
-        ov = ra0 if m["part"] != "security" else {**overrides, "cap": m.get("cap")}
+        ov = ra0 if m["part"] != "security" else {**overrides, **_cells(capped[m["commodity"]], m["cap"])}
         fixed = {"eev": "investments of the mean-scenario plan",
                  "hedge": f"investments of the plan for {m.get('plan_for')} alone"}.get(m["part"], "")
         ids[id(oc)] = solves.add(purpose, oc, scenario=m.get("scenario", "(all)"), settings=_settings_text(ov),
@@ -934,6 +951,17 @@ def print_design(res: Design) -> None:
     if v is not None and len(v):
         con.print("value (MUSD): " + ", ".join(f"{r.figure} {_f(r.value_musd, '{:,.1f}')}" for r in v.itertuples()),
                   markup=False)
+        eev = v.set_index("figure")["note"].get("EEV", "")
+        if isinstance(eev, str) and "unbounded" in eev:
+            lines = eev.split("unbounded: ", 1)[-1].split("\n")
+            con.print("EEV: " + "\n  ".join(lines[:4]) + ("\n  ... (sheet value)" if len(lines) > 4 else ""),
+                      markup=False, highlight=False)
+    h = sh.get("hedge")
+    if h is not None and len(h):
+        e = h[h["scenario"] == "(expected)"]
+        con.print("hedge, planning for one scenario alone (MUSD above the stochastic plan): " + ", ".join(
+            f"{r.plan_for} {'infeasible' if r.status == 'infeasible' else _f(r.difference_musd, '{:+,.1f}')}"
+            for r in e.itertuples()), markup=False, highlight=False)
     if res.out:
         con.print(f"design: {res.out}", soft_wrap=True, markup=False, highlight=False)
 

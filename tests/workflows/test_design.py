@@ -147,6 +147,19 @@ def test_value_by_hand(tmp_path):
     assert all(x in set(s["solve"]) for x in r.sheets["value"]["solves"].iloc[0].split(", "))
 
 
+def test_value_is_risk_neutral(tmp_path):
+    # risk_aversion 0.5 in the workbook: the value figures are still the risk-neutral ones above (RP re-solved)
+    book = two_scenario_book()
+    book["settings"]["risk_aversion"] = 0.5
+    p = write_book(tmp_path / "two.xlsx", book)
+    r = run_design(str(p), parts=("value",), write=False, progress=False)
+    v = _value(r)
+    assert v["RP"] == pytest.approx(0.25, abs=1e-7) and v["VSS"] == pytest.approx(0.075, abs=1e-7)
+    s = r.sheets["solves"]
+    assert s["purpose"].str.startswith("RP").sum() == 1
+    assert s.loc[s["purpose"].str.startswith("WS"), "settings"].str.contains("risk_aversion=0").all()
+
+
 def test_mean_scenario_averages_shares_and_multipliers(tmp_path):
     from planner.input.load import load
     from planner.model.prepare import prepare
