@@ -13,7 +13,18 @@ import time
 
 import pyomo.environ as pyo
 
-from planner.model import balance, fiscal, investment, objective, offtakes, production, security, stockpiles, supply, trade
+from planner.model import (
+    balance,
+    fiscal,
+    investment,
+    objective,
+    offtakes,
+    production,
+    security,
+    stockpiles,
+    supply,
+    trade,
+)
 from planner.model.context import Ctx, DirectSink, PyomoSink
 from planner.model.prepare import ModelData
 

@@ -377,6 +377,25 @@ class Ctx:
         if coef != 0.0:
             self.costs.append((s, member, category, coef, var))
 
+    def first_stage_cost(self) -> dict:
+        """key_of(variable) -> {category: MUSD per unit} of its first-stage cost terms (made once)."""
+        out = self.__dict__.get("_first_cost")
+        if out is None:
+            out = defaultdict(lambda: defaultdict(float))
+            for s, _m, cat, coef, var in self.costs:
+                if s is None:
+                    out[key_of(var)][cat] += coef
+            self.__dict__["_first_cost"] = out
+        return out
+
+    def cost_by_var(self, category: str) -> dict:
+        """(scenario, key_of(variable)) -> MUSD per unit of the scenario cost terms of ``category``."""
+        out = defaultdict(float)
+        for s, _m, cat, coef, var in self.costs:
+            if cat == category:
+                out[(s, key_of(var))] += coef
+        return out
+
     def slack_vars(self, name: str, infos: dict, unit_penalty: float = ELASTIC_PENALTY, ops: bool = False):
         """Elastic slack variables (one per key of ``infos``), each penalised and described by its Slack.
         ``ops``: keys end in (year, scenario) and follow the scenario tree like operations."""
@@ -390,3 +409,47 @@ class Ctx:
             seen.add(kk)
             self.costs.append((None, info.member, "elastic_penalty", unit_penalty, v[k]))
         return v
+
+
+# ---------------------------------------------------------------------------------------- reporting helpers
+TOL = 1e-7
+
+
+def tidy(x: float) -> float:
+    """0 for solver noise below TOL, else x."""
+    return 0.0 if abs(x) < TOL else x
+
+
+def scenario_weights(ctx: Ctx, sol) -> np.ndarray:
+    """Weight w_s of each scenario's cost in the objective: π_s when risk-neutral; under CVaR
+    (1 − λ) π_s + μ_s, μ_s the dual of the scenario's CVaR excess row (Σ_s w_s = 1)."""
+    d = ctx.d
+    w = np.asarray(d.prob, dtype=float).copy()
+    lam = float(d.settings.get("risk_aversion") or 0.0)
+    if lam > 0 and ctx.cvar_rows:
+        mu = np.array([abs(sol.dual(ctx.cvar_rows[si])) if si in ctx.cvar_rows else 0.0 for si in range(d.S)])
+        if np.isfinite(mu).all():
+            w = (1.0 - lam) * w + mu
+    return w
+
+
+def node_prices(ctx: Ctx, sol, rows: dict, weights: np.ndarray) -> dict:
+    """Shadow prices in USD per unit, undiscounted, in each scenario's own terms, from the duals of
+    ``rows`` (key ending in (year, scenario) -> row).  Rows of scenarios that share a node of the
+    scenario tree share the price of the node: Σ duals / (Σ w_s · δ_t) over the node (the duals of
+    identical rows of one node split arbitrarily; their sum does not)."""
+    d = ctx.d
+    sidx = {s: i for i, s in enumerate(d.scen)}
+    tree = d.tree
+    num, den = defaultdict(float), defaultdict(float)
+    node = {}
+    for k, row in rows.items():
+        t, s = k[-2], k[-1]
+        ti, si = d.tix(t), sidx[s]
+        rep = int(tree[ti, si]) if tree is not None else si
+        nk = k[:-1] + (rep,)
+        node[k] = nk
+        du = sol.dual(row)
+        num[nk] += du if du == du else float("nan")
+        den[nk] += weights[si] * d.delta[ti]
+    return {k: (num[nk] / (den[nk] * MUSD) if den[nk] > 0 else float("nan")) for k, nk in node.items()}

@@ -18,9 +18,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from planner.model.context import MUSD, Ctx, Slack
+from planner.model.context import MUSD, Ctx, Slack, tidy
 from planner.model.prepare import _nn
-
 
 PROVIDES = ('support_terms', 'budget_rows')
 READS = ('output_m', 'V')
@@ -70,3 +69,27 @@ def add(ctx: Ctx) -> None:
         for k in info:
             rows[k][0].append((-1.0, sv[k]))
     ctx.budget_rows = ctx.add_rows("fiscal_budget", rows)
+
+
+def report(ctx: Ctx, sol) -> dict:
+    """``fiscal`` (member x scenario): share of floor support, support received, tariff revenue, budget."""
+    d = ctx.d
+    xval = sol.value_of()
+    sup_s = defaultdict(float)          # s -> discounted support, MUSD
+    recv = defaultdict(float)           # (m, s) -> support received by producers at m
+    for t, s, m, coef, v in ctx.support_terms:
+        val = d.delta[d.tix(t)] * coef * xval(v) * MUSD
+        sup_s[s] += val
+        recv[(m, s)] += val
+    tar = defaultdict(float)
+    for m, t, s, coef, v in ctx.tariff_terms:
+        tar[(m, s)] += d.delta[d.tix(t)] * coef * xval(v) * MUSD
+    rows = []
+    for m in d.members:
+        for s in d.scen:
+            share = d.burden.get(m, 0.0)
+            budget = d.budget.get(m)
+            rows.append((m, s, share, tidy(share * sup_s[s]), tidy(recv[(m, s)]), tidy(tar[(m, s)]),
+                         budget if budget is not None else float("nan"),
+                         tidy(budget - share * sup_s[s]) if budget is not None else float("nan")))
+    return {"fiscal": rows}

@@ -19,9 +19,8 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from planner.model.context import Ctx
+from planner.model.context import TOL, Ctx, key_of
 from planner.model.prepare import _nn, annuity_factor
-
 
 PROVIDES = ('procs', 'cap', 'B')
 READS = ()
@@ -76,3 +75,18 @@ def add(ctx: Ctx) -> None:
     if ctx.fixed is not None:
         for k in index:
             ctx.fix_first_stage(B[k], ("build",) + k)
+
+
+def report(ctx: Ctx, sol) -> dict:
+    """``investments`` rows of process modules built (with the first-stage cost of each)."""
+    xval = sol.value_of()
+    first_cost = ctx.first_stage_cost()
+    rows = []
+    for (p, y), v in ctx.B.items():
+        b = xval(v)
+        if b > TOL:
+            proc = ctx.procs[p]
+            lead = int(proc["lead_time_years"])
+            rows.append(("process modules", p, proc["member"], proc["output"], y, y + lead, b, "modules",
+                         b * float(proc["module_tpa"]), b * first_cost[key_of(v)].get("capex", 0.0)))
+    return {"investments": rows}

@@ -19,7 +19,6 @@ import pyomo.environ as pyo
 
 from planner.model.context import Ctx, key_of
 
-
 PROVIDES = ('cvar_rows', 'eta')
 READS = ()
 
@@ -65,3 +64,18 @@ def add(ctx: Ctx) -> None:
     obj.append((lam, eta))
     obj += [(lam * d.prob[si] / (1 - alpha), xi[si]) for si in range(d.S)]
     ctx.set_objective(obj)
+
+
+def report(ctx: Ctx, sol) -> dict:
+    """``costs`` (member x scenario x category): every tagged cost term evaluated; first-stage terms
+    count in every scenario."""
+    d = ctx.d
+    xval = sol.value_of()
+    acc = defaultdict(float)
+    for s, m, cat, coef, v in ctx.costs:
+        val = coef * xval(v)
+        if val == 0.0:
+            continue
+        for sc in (d.scen if s is None else [s]):
+            acc[(m or "(bloc)", sc, cat)] += val
+    return {"costs": [(m, s, c, v) for (m, s, c), v in sorted(acc.items())]}

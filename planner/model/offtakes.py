@@ -19,8 +19,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from planner.model.context import MUSD, Ctx, Slack
-
+from planner.model.context import MUSD, Ctx, Slack, key_of, tidy
 
 PROVIDES = ('Z', 'D')
 READS = ('concern_in',)
@@ -60,9 +59,9 @@ def add(ctx: Ctx) -> None:
         if take > 0:
             lo[(name, t, s)] = ([(1.0, v), (-take, Z[name])], ">=", 0.0)
             slack_info[(name, t, s)] = Slack("take-or-pay minimum of offtake " + name, "t", m, c, t, s)
-        price = max(float(o["floor_price_usd_per_t"]), d.price[c][si, ti])
+        pr = price(d, o, si, ti)
         ctx.balance[(m, c, t, s)].append((1.0, v))
-        ctx.cost(s, m, "offtakes", d.delta[ti] * price * MUSD, v)
+        ctx.cost(s, m, "offtakes", d.delta[ti] * pr * MUSD, v)
         if o["country_of_concern"]:
             ctx.concern_in[(m, c, t, s)].append((1.0, v))
     if ctx.elastic and slack_info:
@@ -74,3 +73,33 @@ def add(ctx: Ctx) -> None:
     if ctx.fixed is not None:
         for o, _ in live:
             ctx.fix_first_stage(Z[o["offtake"]], ("signed", o["offtake"]), integer=True)
+
+
+def price(d, o: dict, si: int, ti: int) -> float:
+    """Contract price of offtake ``o`` in (s, t): max(floor_o, P_cts) (USD/t)."""
+    return max(float(o["floor_price_usd_per_t"]), float(d.price[o["commodity"]][si, ti]))
+
+
+def report(ctx: Ctx, sol) -> dict:
+    """``offtakes`` (deliveries and price per contract year and scenario) and ``investments`` rows of
+    offtakes signed."""
+    d = ctx.d
+    xval = sol.value_of()
+    first_cost = ctx.first_stage_cost()
+    rows, inv = [], []
+    for o in d.offtakes:
+        name = o["offtake"]
+        signed = name in ctx.Z and xval(ctx.Z[name]) > 0.5
+        if signed:
+            t0 = max(o["start_year"], d.years[0])
+            inv.append(("offtake signed", name, o["member"], o["commodity"], t0, t0, 1, "contract",
+                        float(o["max_tpa"]), sum(first_cost[key_of(ctx.Z[name])].values())))
+        for ti in d.year_range(o["start_year"], o["end_year"]):
+            t = d.years[ti]
+            for si, s in enumerate(d.scen):
+                v = ctx.D.get((name, t, s))
+                q = xval(v) if v is not None else 0.0
+                pr = price(d, o, si, ti)
+                rows.append((name, o["seller"], o["member"], o["commodity"], signed, t, s, tidy(q), pr,
+                             tidy(q * pr * MUSD * d.delta[ti])))
+    return {"offtakes": rows, "investments": inv}

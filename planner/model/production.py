@@ -18,8 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from planner.model.context import MUSD, Ctx
-
+from planner.model.context import MUSD, TOL, Ctx, tidy
 
 PROVIDES = ('Q', 'output', 'output_m', 'input_use', 'capacity_rows')
 READS = ('procs', 'cap')
@@ -55,3 +54,21 @@ def add(ctx: Ctx) -> None:
                 ctx.input_use[(m, inp, t, s)].append((a, q))
             ctx.cost(s, m, "variable", d.delta[ti] * vc * MUSD, q)
     ctx.capacity_rows = ctx.add_rows("capacity", caprows)
+
+
+def report(ctx: Ctx, sol) -> dict:
+    """``capacity``: existing and new capacity, production and utilisation per process, year, scenario."""
+    d = ctx.d
+    xval = sol.value_of()
+    rows = []
+    for (p, t), (ex, mods) in sorted(ctx.cap.items()):
+        proc = ctx.procs[p]
+        new = sum(mt * xval(b) for mt, b in mods)
+        av = float(proc["availability"])
+        capt = ex + new
+        for s in d.scen:
+            v = ctx.Q.get((p, t, s))
+            q = xval(v) if v is not None else 0.0
+            rows.append((p, proc["member"], proc["output"], t, s, ex, tidy(new), tidy(capt), capt * av, tidy(q),
+                         q / (capt * av) if capt > TOL and av > 0 else 0.0))
+    return {"capacity": rows}

@@ -19,7 +19,7 @@ In the elastic re-solve each target may give by a penalised slack (tonnes).
 """
 from __future__ import annotations
 
-from planner.model.context import Ctx, Slack
+from planner.model.context import TOL, Ctx, Slack, node_prices, scenario_weights, tidy
 
 KINDS = ("max_concern_share", "min_stock_days", "min_domestic_share", "max_shortage_share")
 
@@ -96,3 +96,41 @@ def add(ctx: Ctx) -> None:
             rhs_terms.append((-1.0, ctx.U[(m, c, t, s)]))
         ac[(m, c, t, s)] = (list(terms) + rhs_terms, "<=", dem)
     ctx.add_rows("anti_circumvention", ac)
+
+
+def report(ctx: Ctx, sol) -> dict:
+    """``security``: every target's limit, achieved value and shadow price.
+
+    max_concern_share: the constraint counts every tonne bought from countries of concern, stock fill
+    included (SPEC §3); the report gives the share of consumption met from them,
+    min(concern imports, consumption) / consumption (never above 100 %), and separately the tonnes
+    imported beyond consumption.  A share or cover of zero consumption is blank, not 0 (a 0 would read
+    as a missed minimum).  Shadow prices are per node of the scenario tree (see ``node_prices``).
+    """
+    xval = sol.value_of()
+    rows = []
+    prices = node_prices(ctx, sol, {k: con for k, _meta, con in ctx.security_rows}, scenario_weights(ctx, sol))
+    for key, meta, con in ctx.security_rows:
+        lhs = sum(a * xval(v) for a, v in meta["lhs"])
+        cons = meta["demand"] + sum(a * xval(v) for a, v in meta["use"])
+        kind = meta["kind"]
+        beyond = float("nan")
+        if kind == "min_stock_days":
+            achieved = lhs / cons * 365.0 if cons > TOL else float("nan")
+            target_t = meta["limit"] / 365.0 * cons
+        elif kind == "max_shortage_share":
+            achieved = lhs / meta["demand"] if meta["demand"] > TOL else float("nan")
+            target_t = meta["limit"] * meta["demand"]
+        else:
+            target_t = meta["limit"] * cons
+            if kind == "max_concern_share":
+                achieved = min(lhs, cons) / cons if cons > TOL else float("nan")
+                beyond = tidy(max(0.0, lhs - cons))
+            else:
+                achieved = lhs / cons if cons > TOL else float("nan")
+        sp = prices[key]
+        binding = abs(lhs - target_t) <= 1e-6 * max(1.0, abs(target_t))
+        rows.append((meta["sheet_row"], kind, meta["member"], meta["commodity"], meta["year"], meta["scenario"],
+                     meta["limit"], achieved, tidy(lhs), tidy(target_t), tidy(cons), beyond, binding,
+                     tidy(abs(sp)) if sp == sp else sp))
+    return {"security": rows}

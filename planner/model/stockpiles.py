@@ -26,10 +26,9 @@ Registers: ``stock[(m,c,t,s)]`` = L, ``fill[(m,c,t,s)]`` = U.
 """
 from __future__ import annotations
 
-from planner.model.context import MUSD, Ctx
+from planner.model.context import MUSD, TOL, Ctx, key_of, tidy
 from planner.model.investment import operating_years
 from planner.model.prepare import _nn, annuity_factor
-
 
 PROVIDES = ('K', 'L', 'U', 'W')
 READS = ()
@@ -118,3 +117,45 @@ def add(ctx: Ctx) -> None:
     if ctx.fixed is not None:
         for k in kidx:
             ctx.fix_first_stage(K[k], ("stock_build",) + k)
+
+
+def capacity(d, sp: dict, built: dict) -> list:
+    """Capacity operating in each year of the horizon: existing + Σ_{y: y+lead ≤ t < y+lead+life} K_mcy
+    (``built``: build year -> tonnes)."""
+    lead, life = int(sp["lead_time_years"]), int(sp["lifetime_years"])
+    cap = [float(sp["existing_capacity_t"] or 0.0)] * d.nT
+    for y, k in built.items():
+        for ti in operating_years(d, y, lead, life):
+            cap[ti] += k
+    return cap
+
+
+def report(ctx: Ctx, sol) -> dict:
+    """``stockpiles`` (capacity, level, fill, draw, holding cost, terminal credit) and ``investments``
+    rows of stockpile capacity built."""
+    d = ctx.d
+    xval = sol.value_of()
+    first_cost = ctx.first_stage_cost()
+    built = {}
+    inv = []
+    for (m, c, y), v in ctx.K.items():
+        k = xval(v)
+        built.setdefault((m, c), {})[y] = k
+        if k > TOL:
+            sp = next(x for x in d.stockpiles if x["member"] == m and x["commodity"] == c)
+            inv.append(("stockpile capacity", f"{m}/{c}", m, c, y, y + int(sp["lead_time_years"]), k, "t", k,
+                        k * sum(first_cost[key_of(v)].values())))
+    credit = ctx.cost_by_var("terminal_value")
+    rows = []
+    for sp in d.stockpiles:
+        m, c = sp["member"], sp["commodity"]
+        cap = capacity(d, sp, built.get((m, c), {}))
+        h = float(sp["holding_cost_usd_per_t_yr"] or 0)
+        for ti, t in enumerate(d.years):
+            for s in d.scen:
+                k = (m, c, t, s)
+                L, U, W = xval(ctx.L[k]), xval(ctx.U[k]), xval(ctx.W[k])
+                tv = credit.get((s, key_of(ctx.L[k])), 0.0) * L
+                rows.append((m, c, t, s, tidy(cap[ti]), tidy(L), tidy(U), tidy(W),
+                             tidy(d.delta[ti] * h * L * MUSD), tidy(tv)))
+    return {"stockpiles": rows, "investments": inv}

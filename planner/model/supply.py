@@ -26,7 +26,6 @@ from itertools import islice
 from planner.model.context import MUSD, Ctx
 from planner.model.prepare import _nn
 
-
 PROVIDES = ('I', 'X', 'V', 'H', 'concern_in', 'tariff_terms')
 READS = ('output',)
 
@@ -162,3 +161,8 @@ def present_commodities(ctx: Ctx) -> set:
     out |= {o["commodity"] for o in d.offtakes}
     out |= {s["commodity"] for s in d.stockpiles if (s["initial_stock_t"] or 0) > 0}
     return out
+
+
+def report(ctx: Ctx, sol) -> dict:
+    """Imports, exports, disposal and shortage are balance terms: reported in ``supply`` by the balance."""
+    return {}

@@ -10,9 +10,8 @@ Cost: δ_t · route_cost_mnc · F_mncts, booked to the receiving member n.
 """
 from __future__ import annotations
 
-from planner.model.context import MUSD, Ctx
+from planner.model.context import MUSD, TOL, Ctx
 from planner.model.supply import present_commodities
-
 
 PROVIDES = ('F',)
 READS = ('output',)
@@ -38,3 +37,15 @@ def add(ctx: Ctx) -> None:
                 in_t[si].append((1.0, f))
                 if dc:
                     costs.append((s, n, "transport", dc, f))  # as ctx.cost, inlined (the largest block)
+
+
+def report(ctx: Ctx, sol) -> dict:
+    """``trade``: flows between members and their discounted transport cost."""
+    d = ctx.d
+    xval = sol.value_of()
+    rows = []
+    for (m, n, c, t, s), v in ctx.F.items():
+        val = xval(v)
+        if val > TOL:
+            rows.append((m, n, c, t, s, val, d.delta[d.tix(t)] * d.routes[(m, n, c)] * val * MUSD))
+    return {"trade": rows}
