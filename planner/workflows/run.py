@@ -34,12 +34,12 @@ from planner.model.prepare import ModelData, prepare
 from planner.report.results import extract, headline
 from planner.report.formats import free_folder, target_for, write_results
 from planner.report.notes import floor_note
+from planner.report.schema import RESULT_SHEETS
 from planner.report.progress import highs_hooks, logged, phase, write_solve_log
 from planner.solve.highs import SolveResult, solve_ctx
 
 log = logging.getLogger("planner")
-SHEET_ORDER = ["summary", "investments", "capacity", "offtakes", "stockpiles", "supply", "trade", "security",
-               "fiscal", "costs", "ledger", "prices", "sources"]
+SHEET_ORDER = [s.name for s in RESULT_SHEETS] + ["sources"]  # the results schema's order
 
 
 @dataclass
