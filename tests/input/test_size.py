@@ -30,6 +30,7 @@ def test_201_members_and_175_years_are_refused_before_building(tmp_path, monkeyp
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
+@pytest.mark.slow
 def test_force_size_runs_it_anyway(tmp_path, monkeypatch):
     monkeypatch.delenv(size.FORCE_ENV, raising=False)
     monkeypatch.setattr(size, "machine_memory", lambda: 2**20)  # a 1 MB machine: everything is too large
