@@ -325,6 +325,7 @@ def floors(d, tables: dict, proj: pd.DataFrame):
     pp = proj[proj["kind"] == "process"] if len(proj) else proj
     for c in [c for c in made.index if made[c] > 1e-9]:
         if c not in d.price:
+            rows.append({"commodity": c, "note": "no market price in the workbook: a floor is not defined"})
             continue
         P = np.asarray(d.price[c], dtype=float)
         net = np.maximum(_grid(out[out["commodity"] == c], "net", d, {}), 0.0)
@@ -777,6 +778,7 @@ def run_design(path, out=None, overrides: dict | None = None, force: bool = Fals
                     "shadow_price_musd_per_pp": shadow_musd_per_pp(d, oc.tables.get("security"), rows) if ok
                     else math.nan,
                     "slope_musd_per_pp": slope,
+                    "expected_cost_musd": oc.headline.get("expected_cost_musd", math.nan) if ok else math.nan,
                     "expected_shortage_t": oc.headline.get("expected_shortage_t", math.nan) if ok else math.nan,
                     "workbook_cap": ", ".join(f"{x:g}" for x in sorted({x for _, x in rows})),
                     "tightest_feasible_cap": v, "refined": bool(oc.meta.get("refined")),
