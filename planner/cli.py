@@ -453,59 +453,6 @@ def plot(results, out, force):
         click.echo(f"wrote {p}")
 
 
-# ---------------------------------------------------------------- policy design (issue 14, SPEC section 7)
-@main.command()
-@click.argument("path", type=click.Path())
-@click.option("-o", "--out", type=click.Path(), help="Design workbook (.xlsx) or folder "
-                                                     "(default results/<stem>.design.xlsx).")
-@click.option("--time-limit", type=float, help="Solver time limit per solve in seconds.")
-@click.option("--mip-gap", type=float, help="Relative MIP gap of every solve.")
-@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
-              help="Override a setting or a table cell (sheet.key.column); repeatable. The input file is not changed.")
-@click.option("--points", type=int, default=6, show_default=True,
-              help="Caps per security cost curve (from 100 % to the tightest feasible cap; more are added where "
-                   "the curve bends).")
-@click.option("--parts", default="projects,floors,security,value", show_default=True,
-              metavar="A,B,...", help="Parts to run: projects, floors, security, value.")
-@click.option("--force", is_flag=True, help="Overwrite OUT instead of writing NAME-2.xlsx.")
-@_parallel_options
-@friendly
-def design(path, out, time_limit, mip_gap, sets, points, parts, force, jobs, executor, scheduler):
-    """Which minerals, what floor levels: policy design from one solve (SPEC section 7).
-
-    Projects (levelised cost, NPV per scenario at market price and at the floor, break-even floors),
-    the floor each commodity needs and the support it implies per member against the fiscal budgets,
-    the price of security (cost as each max_concern_share cap tightens to the tightest feasible value,
-    with shadow prices) and the value of information and of the stochastic plan (WS, RP, EEV, EVPI, VSS,
-    and each scenario's hedge). Every figure names the solves behind it (sheet solves). See docs/design.md.
-
-    \b
-    Examples:
-      planner design inputs/bloc_example.xlsx -j 2
-      planner design inputs/bloc_example.xlsx --parts projects,floors
-      planner design inputs/bloc_example.xlsx --set risk_aversion=0.3 -o results/design.xlsx
-    """
-    from pathlib import Path as _Path
-
-    from planner.workflows.design import PARTS, print_design, run_design
-    from planner.workflows.run import settings_overrides
-
-    _check_parallel(jobs, executor, scheduler)
-    if out and not out.lower().endswith(".xlsx") and _Path(out).suffix:
-        raise click.UsageError("-o must name an .xlsx file or a folder")
-    chosen = [x.strip() for x in parts.split(",") if x.strip()]
-    bad = [x for x in chosen if x not in PARTS]
-    if bad or not chosen:
-        raise click.UsageError(f"--parts: unknown part(s) {', '.join(bad) or '(none given)'} "
-                               f"(known: {', '.join(PARTS)})")
-    if points < 2:
-        raise click.UsageError("--points must be at least 2")
-    res = run_design(path, out=out, overrides=settings_overrides(time_limit, mip_gap,
-                                                                 parse_sets(sets)),
-                     force=force, jobs=jobs, executor=executor, scheduler=scheduler, points=points, parts=chosen)
-    print_design(res)
-
-
 # ---------------------------------------------------------------- discovery (issue 16)
 @main.command()
 @click.argument("path", required=False, type=click.Path())
