@@ -719,10 +719,10 @@ SOURCES = [
 
 
 EXAMPLE_INTRO = (
-    "The shipped example: an illustrative critical-minerals bloc (8 members, 13 commodities in 5 supply chains, "
-    "2026-2040, 4 scenarios).",
-    "Built by inputs/build_example.py; every figure's origin is on the 'sources' sheet (docs/example_data.md). "
-    "Anything marked 'assumption' is not a fact about the named company or country.",
+    ("The shipped example: an illustrative critical-minerals bloc (8 members, 13 commodities in 5 supply chains, "
+     "2026-2040, 4 scenarios)."),
+    ("Built by inputs/build_example.py; every figure's origin is on the 'sources' sheet (docs/example_data.md). "
+     "Anything marked 'assumption' is not a fact about the named company or country."),
     "Solve it with:  planner solve THIS_FILE.xlsx   (see what it holds first:  planner info THIS_FILE.xlsx)",
 )
 

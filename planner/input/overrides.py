@@ -86,7 +86,7 @@ def match_rows(df: pd.DataFrame, sheet, rowkey: str, key: str) -> np.ndarray:
 
 def _key_text(v) -> str:
     """A key cell as --set names it: text as is, a year (key parts like market_prices.X/2030) as 2030."""
-    if v is None or v != v:
+    if v is None or (isinstance(v, (float, np.floating)) and np.isnan(v)):
         return ""
     if isinstance(v, (int, np.integer)) or (isinstance(v, (float, np.floating)) and float(v).is_integer()):
         return str(int(v))

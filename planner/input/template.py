@@ -24,6 +24,7 @@ The small text helpers here (:func:`type_text`, :func:`default_text`,
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from planner.common.files import atomic_write
@@ -251,7 +252,7 @@ def write_filled(path, tables: dict, force: bool = False, intro=(), title: str =
 
 
 def _missing(v) -> bool:
-    return v is None or (isinstance(v, float) and v != v)
+    return v is None or (isinstance(v, float) and math.isnan(v))
 
 
 def _write_value(ws, r: int, j: int, v, col: Column | None) -> None:

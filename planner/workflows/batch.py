@@ -415,27 +415,32 @@ def status_table(outcomes, title="batch") -> None:
     from planner.workflows.terminal import Col, console, print_messages, print_table
 
     con = console()
-    cols = [Col("#", "right"), Col("input"), Col("status"), Col("objective (MUSD)", "right"), Col("gap", "right"),
+    cols = [Col("input"), Col("status"), Col("objective (MUSD)", "right"), Col("gap", "right"),
             Col("time (s)", "right"), Col("results / problem", wrap=True)]
     labels = short_labels([str(getattr(oc, "label", oc.input)) for oc in outcomes])
     rows, messages = [], []
-    for i, (oc, label) in enumerate(zip(outcomes, labels), 1):
+    folders = {str(Path(oc.out).parent) for oc in outcomes if oc.out and not oc.exit_code}
+    common = folders.pop() if len(folders) == 1 else None   # one folder: named once, under the table
+    for oc, label in zip(outcomes, labels):
         colour = "green" if not oc.exit_code else ("yellow" if oc.exit_code == INTERRUPTED else "red")
         el = getattr(oc, "elapsed", float("nan"))
         if oc.message and oc.exit_code != INTERRUPTED:
             msg = oc.message[len(str(oc.input)) + 2:] if oc.message.startswith(f"{oc.input}: ") else oc.message
             messages.append((label, msg))
         if oc.out and not oc.exit_code:
-            where = str(oc.out) + (f" (note {len(messages)} below)" if oc.message else "")
+            where = (Path(oc.out).name if common else str(oc.out)) + (
+                f" (note {len(messages)} below)" if oc.message else "")
         elif oc.message and oc.exit_code != INTERRUPTED:
             where = f"see problem {len(messages)} below"
         else:
             where = str(oc.out or "")
-        rows.append([str(i), label, Text(oc.status, style=colour),
+        rows.append([label, Text(oc.status, style=colour),
                      f"{oc.objective:,.3f}" if oc.objective == oc.objective else "",
                      f"{100 * oc.gap:.3g}%" if oc.gap == oc.gap else "",
                      f"{el:.1f}" if el == el else "", where])
-    print_table(con, title, cols, rows, key=1)
+    print_table(con, title, cols, rows, key=0)
+    if common:
+        con.print(Text(f"results in {common}{os.sep}"), soft_wrap=True)
     print_messages(con, messages, "messages")
     n_bad = sum(1 for oc in outcomes if oc.exit_code and oc.exit_code != INTERRUPTED)
     skipped = [getattr(oc, "label", oc.input) for oc in outcomes if oc.exit_code == INTERRUPTED]

@@ -92,7 +92,7 @@ def every_key(info: Info) -> list[str]:
 
 # ------------------------------------------------------------------ gathering
 def _num(v, fmt="{:,.0f}") -> str:
-    if v is None or (isinstance(v, float) and v != v):
+    if v is None or (isinstance(v, float) and np.isnan(v)):
         return ""
     return fmt.format(v) if isinstance(v, (int, float, np.integer, np.floating)) else str(v)
 
@@ -165,7 +165,9 @@ def print_info(info: Info, keys_only: bool = False) -> None:
         for k in every_key(info):
             con.print(k, soft_wrap=True, markup=False)
         return
-    say = lambda text, style=None: con.print(Text(text, style=style), soft_wrap=True)  # noqa: E731
+
+    def say(text: str, style=None) -> None:
+        con.print(Text(text, style=style), soft_wrap=True)
 
     def wrapped(text: str, indent: int, hang: int) -> None:
         import textwrap

@@ -99,7 +99,9 @@ def _slug(point: dict) -> str:
     -> ``demand.USA-NDFEB-2030.demand_t=9000``), so two points never differ only in a part left out. Over
     :data:`SLUG_MAX` characters the middle of each key is shortened and a short digest of the whole point
     keeps the names apart."""
-    clean = lambda text: re.sub(r"[^A-Za-z0-9=.+_-]+", "-", text)  # noqa: E731
+    def clean(text: str) -> str:
+        return re.sub(r"[^A-Za-z0-9=.+_-]+", "-", text)
+
     s = clean("_".join(f"{k}={v}" for k, v in point.items()))
     if len(s) <= SLUG_MAX:
         return s

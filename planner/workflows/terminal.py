@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 MIN_TEXT = 12   # a text column may fold down to this width (or its longest cell, if shorter) ...
-MAX_WORD = 16   # ... or to its longest word up to this many characters (longer words, e.g. paths, fold)
+MAX_WORD = 14   # ... or to its longest word up to this many characters (longer words, e.g. paths, fold)
 
 
 @dataclass

@@ -94,8 +94,8 @@ def test_info_default_is_the_shipped_example_and_bad_input_is_one_clear_error(tm
 
 
 def test_the_default_input_is_the_packaged_example():
-    from planner.cli import default_input
     import planner
+    from planner.cli import default_input
 
     assert Path(default_input()) == Path(planner.__file__).parent / "data" / "bloc_example.xlsx"
     assert Path(default_input()).is_file()

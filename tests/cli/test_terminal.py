@@ -100,7 +100,7 @@ def test_compare_at_80_columns_keeps_every_number_whole(plans):
 
 @pytest.mark.slow
 def test_stress_at_80_columns_and_its_messages_under_the_table(plans):
-    d, build, cheap = plans
+    d, _, cheap = plans
     res = run("stress", TINY, "--plan", cheap, "-o", d / "st.xlsx", columns=80)
     assert res.exit_code == 0, res.output
     assert all(len(line) <= 80 for line in table_lines(res.output)), res.output

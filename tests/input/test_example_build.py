@@ -7,8 +7,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-
 from conftest import validate_file
+
 from planner.input.reader import read_workbook
 from planner.input.schema import SETTINGS, SHEETS
 from planner.input.template import write_filled
