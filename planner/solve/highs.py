@@ -191,10 +191,11 @@ def compile_direct(ctx):
     """The rows the families collected (coefficient triplets) -> arrays, no Pyomo expressions.
 
     Columns are numbers; bounds, integrality and fixings come from the few columns
-    that have them (``ctx.col_lo/col_hi/col_int/col_fixed``).  The column-wise matrix is
+    that have them (the sink's ``col_lo/col_hi/col_int/col_fixed``).  The column-wise matrix is
     built with numpy (sort by column then row, duplicates summed), and the triplets are
     released afterwards: HiGHS holds its own copy.
     """
+    ctx = getattr(ctx, "sink", ctx)  # a model context, or its DirectSink
     n_cols = ctx.ncols
     n_rows = len(ctx.row_lo)
     lower = np.zeros(n_cols)
