@@ -95,6 +95,50 @@ def test_floor_at_the_workbook_level(tmp_path):
     assert fl["expected_support_workbook_musd"] == pytest.approx(0.2, abs=1e-9)
 
 
+def test_coproduct_credit_lowers_the_break_even(tmp_path):
+    # the plant of one_plant_book also yields 2 t of LA per t (exported at its market price, 100 USD/t):
+    # credit 200 USD/t. NPV_s(F) = 200 t x (max(F, P_s) + 200 - 2900): lo -0.34, hi +0.26 MUSD;
+    # expected 0.5 x 200 (F - 2700) + 0.5 x 0.26 = 0 at F = 1400; worst (lo) 2700.
+    book = one_plant_book()
+    book["commodities"].append({"commodity": "LA", "export_price_factor": 1})
+    book["market_prices"].append({"commodity": "LA", "year": 2026, "price_usd_per_t": 100})
+    book["coproducts"] = [{"process": "P", "commodity": "LA", "t_per_t_output": 2}]
+    p = write_book(tmp_path / "cop.xlsx", book)
+    r = run_design(str(p), parts=("projects",), write=False, progress=False)
+    pr = r.sheets["projects"].set_index("project").loc["P"]
+    assert pr["levelised_cost_usd_per_t"] == pytest.approx(2900, rel=1e-6)
+    assert pr["coproduct_credit_usd_per_t"] == pytest.approx(200, rel=1e-6)
+    assert pr["breakeven_floor_usd_per_t"] == pytest.approx(1400, rel=1e-6)
+    assert pr["breakeven_floor_worst_usd_per_t"] == pytest.approx(2700, rel=1e-6)
+
+
+def test_offtake_seen_from_the_buyer(tmp_path):
+    """One year, r = 0. A needs 150 t of OX (market price 1000). ROW sells at 2 x 1000 = 2000 without limit;
+    offtake O delivers up to 100 t at max(floor 1500, 1000) = 1500, signing 0.01 MUSD: it is signed, delivers
+    100 t and ROW the other 50, so A's marginal supply price (balance dual) is 2000.
+    Levelised cost (100 x 1500 + 10,000) / 100 = 1600 USD/t; NPV = 100 x (2000 - 1500) - 10,000 = 0.04 MUSD;
+    at a market-price contract 100 x (2000 - 1000) - 10,000 = 0.09; highest contract floor at which it still
+    pays: 100 x (2000 - F) = 10,000 -> F = 1900."""
+    book = {
+        "settings": {"start_year": 2026, "end_year": 2026, "discount_rate": 0, "mip_gap": 0},
+        "members": [{"member": "A"}],
+        "commodities": [{"commodity": "OX"}],
+        "market_prices": [{"commodity": "OX", "year": 2026, "price_usd_per_t": 1000}],
+        "demand": [{"member": "A", "commodity": "OX", "year": 2026, "demand_t": 150}],
+        "suppliers": [{"supplier": "ROW", "commodity": "OX", "price_factor": 2}],
+        "offtakes": [{"offtake": "O", "seller": "S", "member": "A", "commodity": "OX", "max_tpa": 100,
+                      "floor_price_usd_per_t": 1500, "signing_cost_musd": 0.01}],
+    }
+    p = write_book(tmp_path / "off.xlsx", book)
+    r = run_design(str(p), parts=("projects",), write=False, progress=False)
+    pr = r.sheets["projects"].set_index("project").loc["O"]
+    assert pr["kind"] == "offtake"
+    assert pr["levelised_cost_usd_per_t"] == pytest.approx(1600, rel=1e-6)
+    assert pr["expected_npv_floor_musd"] == pytest.approx(0.04, abs=1e-9)
+    assert pr["expected_npv_market_musd"] == pytest.approx(0.09, abs=1e-9)
+    assert pr["breakeven_floor_usd_per_t"] == pytest.approx(1900, rel=1e-6)
+
+
 # ------------------------------------------------------------------ WS, RP, EEV by hand
 def two_scenario_book(penalty=1e4, calm=0.75):
     """One year (2026), r = 0. Member A needs 100 t of OX. CHN sells OX at 1000 USD/t without limit, but is
