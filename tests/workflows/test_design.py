@@ -191,6 +191,7 @@ def test_value_by_hand(tmp_path):
     assert all(x in set(s["solve"]) for x in r.sheets["value"]["solves"].iloc[0].split(", "))
 
 
+@pytest.mark.slow
 def test_value_is_risk_neutral(tmp_path):
     # risk_aversion 0.5 in the workbook: the value figures are still the risk-neutral ones above (RP re-solved)
     book = two_scenario_book()
