@@ -649,7 +649,8 @@ def run_design(path, out=None, overrides: dict | None = None, force: bool = Fals
     skipped: list[str] = []
     with _quiet():
         base = solve_file(str(path), data=data, write=False)
-    base_id = solves.add("base: the workbook as given (projects, floors, reference of the security curves)", base,
+    base_id = solves.add("base: the workbook as given (projects, floors, the security curves at the workbook's "
+                         "caps)", base,
                          settings=_settings_text(overrides))
     if base.exit_code:
         raise PlannerError(base.message or f"{path}: the base solve failed ({base.status})")
@@ -680,13 +681,18 @@ def run_design(path, out=None, overrides: dict | None = None, force: bool = Fals
     capped = capped_commodities(data) if "security" in parts else {}
     if "security" in parts and not capped:
         skipped.append("price of security: no security row sets max_concern_share")
-    vmin = {}
+    vmin, reused = {}, []
     for c, rows in capped.items():
         v, why = tightest_cap(path, overrides, rows, solves, c)
         vmin[c] = (v, why)
         caps = sorted({round(float(x), 6) for x in np.linspace(1.0, v, points)} |
                       ({rows[0][1]} if len({x for _, x in rows}) == 1 and rows[0][1] >= v else set()), reverse=True)
         for x in caps:
+            if all(abs(x - w) < 1e-12 for _, w in rows):  # the workbook as given: the base solve is that point
+                oc = copy.copy(base)
+                oc.meta, oc.label, oc.elapsed = {"part": "security", "commodity": c, "cap": x, "reused": True}, "", 0.0
+                reused.append(oc)
+                continue
             tasks.append(_task(path, f"security {c} cap {100 * x:.2f}%", {**overrides, **_cells(rows, x)},
                                {"part": "security", "commodity": c, "cap": x}))
     nS = d.S
@@ -716,6 +722,7 @@ def run_design(path, out=None, overrides: dict | None = None, force: bool = Fals
     outs = run_tasks(tasks, jobs=jobs, executor=executor, scheduler=scheduler, progress=progress,
                      title=f"design: {len(tasks)} solve(s)") if tasks else []
     _stop_if_interrupted(outs)
+    outs = reused + outs
     # second round: refinement of the security curves and the hedges
     tasks2 = []
     curve_pts: dict = {}
@@ -741,6 +748,9 @@ def run_design(path, out=None, overrides: dict | None = None, force: bool = Fals
     ids = {}
     for oc in outs + outs2:
         m = oc.meta
+        if m.get("reused"):
+            ids[id(oc)] = base_id
+            continue
         purpose = {"security": f"security {m.get('commodity')}: cap {100 * m.get('cap', 0):.2f}%"
                                + (" (refined)" if m.get("refined") else ""),
                    "ws": f"WS: scenario {m.get('scenario')} alone", "rp": "RP: stochastic, risk-neutral",

@@ -12,6 +12,7 @@ from modelkit import write_book
 from planner.cli import main
 from planner.common.problems import PlannerError
 from planner.workflows.design import floor_level, mean_input, run_design
+from planner.workflows.run import solve_file
 
 
 def run(*args):
@@ -93,6 +94,12 @@ def test_floor_at_the_workbook_level(tmp_path):
     fl = r.sheets["floors"].set_index("commodity").loc["OX"]
     # support at 3000: lo (3000 - 1000) x 200 = 0.4 MUSD, hi 0 -> expected 0.2
     assert fl["expected_support_workbook_musd"] == pytest.approx(0.2, abs=1e-9)
+    # the same figures as the model's own fiscal rows (results sheet fiscal)
+    fis = solve_file(str(p), write=False).tables["fiscal"].set_index("scenario")["floor_support_share_musd"]
+    sup = r.sheets["floor_support"]
+    mine = sup[sup["case"] == "workbook"].set_index("scenario")["member_share_musd"]
+    assert mine["lo"] == pytest.approx(fis["lo"], abs=1e-9) == pytest.approx(0.4, abs=1e-9)
+    assert mine["hi"] == pytest.approx(fis["hi"], abs=1e-9)
 
 
 def test_coproduct_credit_lowers_the_break_even(tmp_path):
