@@ -102,6 +102,19 @@ def test_floor_at_the_workbook_level(tmp_path):
     assert mine["hi"] == pytest.approx(fis["hi"], abs=1e-9)
 
 
+def test_volume_is_what_the_new_modules_add(tmp_path):
+    # P already has 50 t/yr; demand 120: the module is built and the plant makes 120 t, of which the project
+    # (the module) is credited with 120 - 50 = 70 t/yr. Levelised cost (260,000 + 300 x 70) / 70 = 4,014.29 USD/t.
+    book = one_plant_book()
+    book["processes"][0]["existing_tpa"] = 50
+    book["demand"][0]["demand_t"] = 120
+    p = write_book(tmp_path / "ex.xlsx", book)
+    r = run_design(str(p), parts=("projects",), write=False, progress=False)
+    pr = r.sheets["projects"].set_index("project").loc["P"]
+    assert pr["volume_t_per_yr"] == pytest.approx(70, rel=1e-9)
+    assert pr["levelised_cost_usd_per_t"] == pytest.approx(281000 / 70, rel=1e-9)
+
+
 def test_coproduct_credit_lowers_the_break_even(tmp_path):
     # the plant of one_plant_book also yields 2 t of LA per t (exported at its market price, 100 USD/t):
     # credit 200 USD/t. NPV_s(F) = 200 t x (max(F, P_s) + 200 - 2900): lo -0.34, hi +0.26 MUSD;
