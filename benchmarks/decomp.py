@@ -172,7 +172,7 @@ def main(argv=None) -> int:
         ap.error(f"unknown preset {a.preset}; known: {', '.join(generate.PRESETS)}")
     from importlib.metadata import version
 
-    from planner.solve.highs import PYOMO_SOLVER
+    from planner.solver.highs import PYOMO_SOLVER
     head = {"date": _dt.date.today().isoformat(), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
             "python": platform.python_version(), "mpisppy": version("mpi-sppy"),
             "solver": PYOMO_SOLVER, "preset": a.preset, "lp": a.lp, "ph_iterations": a.ph_iterations,

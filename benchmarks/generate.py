@@ -353,7 +353,7 @@ def model_size(path: str | Path) -> dict:
     from planner.model.build import build
     from planner.model.prepare import prepare
     from planner.input.load import load
-    from planner.solve.highs import compile_direct
+    from planner.solver.highs import compile_direct
 
     A, _cost, _off, _lo, _hi, integer, *_ = compile_direct(build(prepare(load(str(path)))))
     return {"rows": int(A.shape[0]), "cols": int(A.shape[1]), "nnz": int(A.nnz), "integer": int(integer.sum())}

@@ -201,15 +201,15 @@ def print_summary(outcomes) -> None:
 @click.option("--ph-tol", type=float, default=None, metavar="T",
               help="PH: stop when no first-stage decision differs between scenarios by more than T (relative, "
                    "absolute below one unit) [default: 0.001].")
-@force_size_option
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "parquet"]), default="xlsx", show_default=True,
               help="Results as a workbook, or as a folder NAME.results/ of one CSV or Parquet file per table with "
                    "summary.json (one input at a time; parquet needs pyarrow: pip install 'bloc-planner[parquet]').")
 @click.option("-v", "--verbose", is_flag=True, help="Stream HiGHS's own log to the terminal (stderr); it is always "
                                                     "in the .log written beside the results.")
+@force_size_option
 @friendly
-def solve(paths, out, time_limit, mip_gap, sets, override_files, scenario, force, jobs, executor, scheduler, decompose,
-          ph_iterations, ph_rho, ph_tol, fmt, verbose):
+def solve(paths, out, time_limit, mip_gap, sets, override_files, scenario, force, jobs, executor, scheduler,
+          decompose, ph_iterations, ph_rho, ph_tol, fmt, verbose):
     """Solve input workbooks and write results workbooks (default: the shipped example).
 
     Results go to results/<input stem>.results.xlsx unless -o says otherwise; when that file holds an
@@ -269,6 +269,7 @@ def solve(paths, out, time_limit, mip_gap, sets, override_files, scenario, force
                        "'interrupted' have no results", err=True)
             sys.exit(INTERRUPTED)
         sys.exit(1 if any(oc.exit_code for oc in outcomes) else 0)
+    from planner.report.formats import target_for
     from planner.report.progress import session
 
     root = click.get_current_context().find_root().params or {}
@@ -281,10 +282,9 @@ def solve(paths, out, time_limit, mip_gap, sets, override_files, scenario, force
         else:
             outcomes = [solve_file(paths[0], out=out, overrides=overrides, scenario=scenario, force=force, fmt=fmt)]
     print_summary(outcomes)
-    if str(getattr(outcomes[0], "out", "") or "").lower().endswith(".xlsx"):
-        from planner.workflows.run import results_path
+    from planner.workflows.run import results_path
 
-        warn_renamed(results_path(paths[0], out), outcomes[0].out)
+    warn_renamed(target_for(results_path(paths[0], out), fmt), outcomes[0].out)
     failed = [oc for oc in outcomes if oc.exit_code]
     for oc in outcomes:
         if oc.message:
@@ -451,6 +451,7 @@ def plot(results, out, force):
 
     for p in plot_results(results, out, force=force):
         click.echo(f"wrote {p}")
+
 
 
 # ---------------------------------------------------------------- discovery (issue 16)

@@ -2,7 +2,7 @@
 
 - :class:`LiveLine`: one status line on the terminal (stderr), redrawn in place with a carriage return
   twice a second: the phase, the time since the solve started, and during a MIP HiGHS's incumbent, bound
-  and gap (from HiGHS's callbacks, planner.solve.highs).  Only on a terminal: ``planner solve`` turns it on
+  and gap (from HiGHS's callbacks, planner.solver.highs).  Only on a terminal: ``planner solve`` turns it on
   when stderr is a TTY (not with -q, not in batch workers).  Log messages printed meanwhile clear the line
   first, so nothing is overwritten.
 - :class:`SolveLog`: everything a solve says: the planner's log records (at INFO and above, whatever the
@@ -11,7 +11,7 @@
 
 Both reach the solve through context variables (``live``, ``current_log``), so the functions between the
 command line and HiGHS need no extra arguments: :func:`phase` names the phase from anywhere,
-:func:`highs_hooks` gives planner.solve.highs its two callables.
+:func:`highs_hooks` gives planner.solver.highs its two callables.
 """
 from __future__ import annotations
 
@@ -263,7 +263,7 @@ class SolveLog:
 
 
 def highs_hooks() -> dict:
-    """The keyword arguments planner.solve.highs takes for the current solve: ``progress`` (live line) and
+    """The keyword arguments planner.solver.highs takes for the current solve: ``progress`` (live line) and
     ``log_lines`` (the solve's log), each only when there is somewhere to send it."""
     kw = {}
     line = live.get()

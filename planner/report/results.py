@@ -21,7 +21,7 @@ from planner.model.build import FAMILIES
 from planner.model.context import Ctx
 from planner.model.tree import n_nodes, nodes
 from planner.report.schema import RESULT_SHEET
-from planner.solve.highs import SolveResult
+from planner.solver.highs import SolveResult
 
 INVESTMENT_KINDS = ("process modules", "stockpile capacity", "offtake signed")
 
@@ -93,6 +93,8 @@ def headline(ctx: Ctx, res: SolveResult, tables: dict) -> dict:
     alpha = float(d.settings["cvar_alpha"])
     risk = risk_figures(per_s, p, alpha)
     gap_musd = abs(res.objective - res.bound) if res.is_mip and res.bound == res.bound else 0.0
+    if gap_musd <= 1e-12 * max(1.0, abs(res.objective)):
+        gap_musd = 0.0  # rounding, not a gap
     out = {
         "objective_musd": res.objective,
         "mip_gap_musd": gap_musd,

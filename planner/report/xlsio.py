@@ -654,8 +654,9 @@ def _column(s: pd.Series, texts: _Texts):
 class _Table:
     """One data sheet: xlsxwriter has its header row; these are its data rows."""
 
-    def __init__(self, ws, rows: int, columns: list):
+    def __init__(self, ws, rows: int, columns: list, heights: dict | None = None):
         self.ws, self.rows, self.columns = ws, rows, columns  # columns: (plan, own number format or None)
+        self.heights = heights or {}  # data row -> height in points (rows of wrapped text)
 
 
 def _prepare(wb, ws, df: pd.DataFrame, head, fmts: dict, texts: _Texts) -> _Table:
@@ -668,6 +669,7 @@ def _prepare(wb, ws, df: pd.DataFrame, head, fmts: dict, texts: _Texts) -> _Tabl
                     f"{df.shape[1]:,}", f"{_ROWS_MAX:,}", f"{_COLS_MAX:,}", f"{n:,}", f"{k:,}")
     columns = []
     widths = []
+    wrapped = []  # text columns holding text longer than the widest column: wrapped, so it prints on the page
     for j in range(k):
         c = str(df.columns[j])
         ws.write_string(0, j, c, head)
@@ -679,16 +681,55 @@ def _prepare(wb, ws, df: pd.DataFrame, head, fmts: dict, texts: _Texts) -> _Tabl
         s = s.iloc[:n] if n < len(s) else s
         w = min(max(len(c) + 2, 8), 60)
         if s.dtype.kind not in "iufb":
-            w = _text_width(s.iloc[:200].to_numpy(dtype=object), w)
+            head200 = s.iloc[:200].to_numpy(dtype=object)
+            w = _text_width(head200, w)
+            if any(isinstance(v, str) and len(v) > 58 for v in head200):
+                wrapped.append(j)
         widths.append(w)
         columns.append((_column(s, texts), fmts.get(nf) if nf else None))
     for j, w in enumerate(widths):
-        ws.set_column(j, j, w)
+        if j in wrapped:
+            if "wrap" not in fmts:
+                fmts["wrap"] = wb.add_format({"text_wrap": True, "valign": "top"})
+            ws.set_column(j, j, w, fmts["wrap"])
+        elif wrapped:  # the other cells of a row of wrapped text start at its top too
+            if "top" not in fmts:
+                fmts["top"] = wb.add_format({"valign": "top"})
+            ws.set_column(j, j, w, fmts["top"])
+        else:
+            ws.set_column(j, j, w)
     ws.freeze_panes(1, 0)
     print_setup(ws, sum(widths), header=bool(k))
     if n and k:
         ws.autofilter(0, 0, n, k - 1)
-    return _Table(ws, n if k else 0, columns)
+    return _Table(ws, n if k else 0, columns, _wrapped_heights(df, n, wrapped, widths))
+
+
+def _wrapped_heights(df: pd.DataFrame, n: int, wrapped: list, widths: list) -> dict:
+    """Row heights (points) for the rows whose wrapped text needs more than one line: spreadsheets do not grow
+    a row on opening a file, so without them the lines would print over the next rows.  Only for tables of
+    up to 100,000 rows (the summary, sources and glossary sheets, in practice)."""
+    heights: dict = {}
+    if not wrapped or n > 100_000:
+        return heights
+    for j in wrapped:
+        txt = df.iloc[:n, j].map(lambda v: v if isinstance(v, str) else "")
+        lines = np.ceil(txt.str.len().to_numpy(dtype=float) / max(widths[j] - 2, 1)) + \
+            txt.str.count("\n").to_numpy(dtype=float)
+        for i in np.flatnonzero(lines > 1):
+            heights[int(i)] = max(heights.get(int(i), 0.0), 15.0 * min(float(lines[i]), 27.0))  # 409 pt at most
+    return heights
+
+
+def _with_heights(chunk, a: int, b: int, heights: dict):
+    """The chunk of rows a..b-1 with the heights of its rows of wrapped text (``ht``, ``customHeight``)."""
+    todo = [(i, h) for i, h in heights.items() if a <= i < b]
+    if not todo:
+        return chunk
+    data = bytes(chunk)
+    for i, h in todo:
+        data = data.replace(b'<row r="%d">' % (i + 2), b'<row r="%d" ht="%g" customHeight="1">' % (i + 2, h), 1)
+    return data
 
 
 PORTRAIT_WIDTH = 100  # characters of column width that print legibly across portrait A4
@@ -869,5 +910,7 @@ def _write_sheet(zf, behind: _Behind, entry: list, name: str, xml: bytes, table:
     scratch = _Scratch()
     for a in range(0, table.rows, step):
         rows = _chunk(columns, a, min(a + step, table.rows), digits, scratch)
+        if table.heights:
+            rows = _with_heights(rows, a, min(a + step, table.rows), table.heights)
         behind.do(lambda chunk: entry[0].write(chunk), rows)
     behind.do(end)

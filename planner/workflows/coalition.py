@@ -106,7 +106,7 @@ def solve_coalition(task):
     (an :class:`planner.workflows.run.Outcome`; ``headline`` carries relaxed, relaxed_t, relaxed_what)."""
     from planner.model.build import build
     from planner.model.prepare import prepare
-    from planner.solve.highs import solve_ctx
+    from planner.solver.highs import solve_ctx
     from planner.workflows.run import Outcome
 
     S = list(task.meta["members"])
@@ -218,7 +218,7 @@ def nucleolus(n: int, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     settled at stage j, Σ x = c(N).  The coalitions whose rows have a non-zero dual are settled at ε_k
     (they are tight in every optimal solution), and so is every coalition whose incidence vector the
     settled ones (with N) span; stop when they span every direction (x is then unique)."""
-    from planner.solve.highs import solve_lp
+    from planner.solver.highs import solve_lp
 
     full = (1 << n) - 1
     free = list(range(1, full))

@@ -64,7 +64,7 @@ from planner.input.validate import scenario_names
 from planner.model.build import build
 from planner.model.context import lin
 from planner.model.prepare import _nn, prepare
-from planner.solve.highs import PYOMO_SOLVER, pyomo_solver_options
+from planner.solver.highs import PYOMO_SOLVER, pyomo_solver_options
 from planner.workflows.run import (
     Outcome,
     explain_infeasible,

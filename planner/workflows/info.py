@@ -176,8 +176,9 @@ def print_info(info: Info, keys_only: bool = False) -> None:
         for line in textwrap.wrap(text, width, initial_indent=" " * indent, subsequent_indent=" " * hang,
                                   break_long_words=False, break_on_hyphens=False):
             con.print(Text(line), soft_wrap=True)
-    say(f"{info.path}: {info.years[0]}-{info.years[1]}, {len(info.members)} member(s), "
-        f"{len(info.commodities)} commodities, {len(info.scenarios)} scenario(s)", "bold")
+    say(info.path, "bold")
+    say(f"  {info.years[0]}-{info.years[1]}, {len(info.members)} member(s), {len(info.commodities)} commodities, "
+        f"{len(info.scenarios)} scenario(s)", "bold")
     print_table(con, "members", [Col("member"), Col("name", wrap=True), Col("burden share", "right"),
                                  Col("fiscal budget (MUSD)", "right")], _frame_rows(info.members))
     print_table(con, "commodities", [Col("commodity"), Col("name", wrap=True), Col("floor (USD/t)", "right"),

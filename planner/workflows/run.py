@@ -36,7 +36,7 @@ from planner.report.formats import free_folder, target_for, write_results
 from planner.report.notes import floor_note
 from planner.report.schema import RESULT_SHEETS
 from planner.report.progress import highs_hooks, logged, phase, write_solve_log
-from planner.solve.highs import SolveResult, solve_ctx
+from planner.solver.highs import SolveResult, solve_ctx
 
 log = logging.getLogger("planner")
 SHEET_ORDER = [s.name for s in RESULT_SHEETS] + ["sources"]  # the results schema's order
@@ -56,6 +56,13 @@ class Outcome:
     tables: dict = field(default_factory=dict)
     relaxed: pd.DataFrame | None = None
     summary_extra: list = field(default_factory=list)  # (key, value) rows a caller adds to the summary sheet
+    sheets: dict | None = field(default=None, repr=False)  # the results sheets, kept on request (``keep``)
+    writer: object = field(default=None, repr=False)       # sheets -> file, kept on request (not pickled)
+
+    def __getstate__(self):  # outcomes travel between processes (batch): without the writer closure
+        state = dict(self.__dict__)
+        state["writer"] = None
+        return state
 
 
 def results_path(inp: str, out: str | None, many: bool = False) -> Path:
@@ -142,7 +149,7 @@ def unbounded_hint(d: ModelData) -> str:
 @logged  # NAME.results.log beside the results: the planner's log and HiGHS's
 def solve_file(path: str, out: str | None = None, overrides: dict | None = None, scenario: str | None = None,
                force: bool = False, many: bool = False, fixed: dict | None = None, write: bool = True,
-               data: InputData | None = None, summary_rows=None, fmt: str = "xlsx") -> Outcome:
+               data: InputData | None = None, summary_rows=None, keep: bool = False, fmt: str = "xlsx") -> Outcome:
     """``summary_rows``: optional function Outcome -> [(key, value), ...], called once the objective is known;
     its rows follow the objective in the summary sheet (planner.workflows.decomp adds the decomposition's figures).
     ``fmt``: xlsx, csv or parquet (planner.report.formats)."""
@@ -196,7 +203,7 @@ def solve_file(path: str, out: str | None = None, overrides: dict | None = None,
                      "marked with this status and gap)"
         log.warning("warning: %s", oc.message)
     with gc_frozen():
-        _results(path, out, scenario, force, many, write, inp, d, ctx, res, oc, times, fmt)
+        _results(path, out, scenario, force, many, write, inp, d, ctx, res, oc, times, fmt, keep)
     return oc
 
 
@@ -212,7 +219,7 @@ def gc_frozen():
         gc.unfreeze()
 
 
-def _results(path, out, scenario, force, many, write, inp, d, ctx, res, oc, times, fmt="xlsx") -> None:
+def _results(path, out, scenario, force, many, write, inp, d, ctx, res, oc, times, fmt="xlsx", keep=False) -> None:
     """Tables, headline figures and (with ``write``) the results workbook (or folder) of a solved model."""
     t = time.perf_counter()
     phase("results tables")
@@ -222,13 +229,19 @@ def _results(path, out, scenario, force, many, write, inp, d, ctx, res, oc, time
     oc.headline = headline(ctx, res, tables)
     times["results"] = time.perf_counter() - t
     oc.tables = tables
-    if write:
-        target = free_name(results_path(path, out, many), force) if fmt == "xlsx" else \
-            free_folder(target_for(results_path(path, out, many), fmt), force)
+    if write or keep:
         summary = summary_table(inp, d, res, oc, scenario)
         sheets = {"summary": summary, **{k: tables[k] for k in SHEET_ORDER if k in tables}}
         sheets["sources"] = inp.sources if len(inp.sources.columns) else pd.DataFrame(
             {"note": ["the input workbook has no sources sheet"]})
+    if keep:  # the public API writes later, on request (planner.api.Result.write)
+        from planner.report.charts import add_charts
+        oc.sheets = sheets
+        oc.writer = lambda target, fmt="xlsx": write_results(
+            target, sheets, fmt, charts=lambda wb: add_charts(wb, sheets, d), inputs=[path])
+    if write:
+        target = free_name(results_path(path, out, many), force) if fmt == "xlsx" else \
+            free_folder(target_for(results_path(path, out, many), fmt), force)
         t = time.perf_counter()
         phase("writing the results")
         from planner.report.charts import add_charts
@@ -269,7 +282,7 @@ def _given(v) -> bool:
 def versions() -> dict:
     import pyomo
 
-    from planner.solve.highs import highs_version
+    from planner.solver.highs import highs_version
     return {"planner_version": __version__, "pyomo_version": pyomo.__version__, "highs_version": highs_version(),
             "python_version": platform.python_version()}
 

@@ -136,6 +136,14 @@ def run_sweep(path: str, sets, out: str | None = None, overrides: dict | None = 
     problems = check_override_keys(path, keys)
     if problems:
         raise PlannerError("\n".join(problems))
+    if scenario is not None:  # once, before any point runs (each point would fail with the same message)
+        from planner.common.suggest import did_you_mean
+        from planner.input.reader import read_workbook
+
+        known = [str(s) for s in read_workbook(path).tables["scenarios"]["scenario"]] or ["base"]
+        if scenario not in known:
+            raise PlannerError(f"--scenario {scenario}: no such scenario in {path}{did_you_mean(scenario, known)} "
+                               f"(scenarios: {', '.join(known)})")
     stem = Path(path).stem
     folder = Path(out) if out else Path("results") / f"{stem}.sweep"
     if folder.suffix.lower() == ".xlsx":

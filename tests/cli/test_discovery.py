@@ -140,6 +140,12 @@ def test_misspelt_scenario_gets_a_suggestion(tmp_path):
     assert not (tmp_path / "r.xlsx").exists()
 
 
+def test_misspelt_scenario_in_sweep_is_reported_before_solving(tmp_path):
+    res = run("sweep", TINY, "--scenario", "bann", "--set", "discount_rate=0,0.1", "-o", tmp_path / "sw")
+    assert res.exit_code == 1 and "did you mean 'ban'?" in res.output, res.output
+    assert not (tmp_path / "sw").exists()
+
+
 @pytest.mark.slow
 def test_misspelt_scenario_in_stress(tmp_path):
     from planner.workflows.run import solve_file

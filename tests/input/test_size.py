@@ -46,7 +46,7 @@ def test_estimate_is_near_the_built_model():
     """Estimated nonzeros against the model built from the shipped example (measured 1.00x; presets 1.0-1.2x)."""
     from planner.model.build import build
     from planner.model.prepare import prepare
-    from planner.solve.highs import compile_direct
+    from planner.solver.highs import compile_direct
 
     data = load("inputs/bloc_example.xlsx")
     A = compile_direct(build(prepare(data)))[0]

@@ -111,3 +111,15 @@ def test_libreoffice_page_budget_of_the_example(tmp_path):
     # 1,043 pages before issue 16 (columns spread over several pages across); one page wide, ~17,000 table rows
     # at ~60-80 rows a page give ~310 today
     assert pages <= 420, pages
+
+
+def test_long_text_wraps_in_rows_tall_enough(tmp_path):
+    # 200 characters in a column 60 wide (the widest a column gets): ceil(200 / 58) = 4 lines of 15 pt
+    long = "x" * 200
+    df = pd.DataFrame({"key": ["short", "note", "multi"], "value": ["1", long, "a\nb"]})
+    ws = openpyxl.load_workbook(write_workbook(tmp_path / "w.xlsx", {"summary": df}))["summary"]
+    assert ws.column_dimensions["B"].width == pytest.approx(60, abs=1)
+    assert ws["C3"].value is None and ws["B3"].value == long
+    assert ws["B3"].alignment.wrap_text and ws["A3"].alignment.vertical == "top"
+    assert ws.row_dimensions[3].height == 60 and ws.row_dimensions[2].height is None
+    assert ws.row_dimensions[4].height == 30  # one line break: two lines

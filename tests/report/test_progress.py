@@ -18,7 +18,7 @@ import pytest
 
 from planner.report import progress
 from planner.report.progress import LiveLine, SolveLog, session
-from planner.solve.highs import _solve_arrays, csc_from_triplets
+from planner.solver.highs import _solve_arrays, csc_from_triplets
 from planner.workflows.run import solve_file
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -36,7 +36,7 @@ from planner.workflows.decomp import largest_plan, reoptimised, round_plan, scen
 from planner.model.prepare import prepare
 from planner.input.load import load
 from planner.workflows.run import solve_file
-from planner.solve.highs import PYOMO_SOLVER
+from planner.solver.highs import PYOMO_SOLVER
 
 pytestmark = pytest.mark.slow  # long or process-heavy: run in CI, skipped by -m "not slow"
 

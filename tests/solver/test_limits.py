@@ -22,7 +22,7 @@ import pytest
 
 from conftest import run_cli, set_cell, sigint_default, valid_book, write_book
 from planner.workflows import run as run_mod
-from planner.solve.highs import SolveResult
+from planner.solver.highs import SolveResult
 
 pytestmark = pytest.mark.slow  # long or process-heavy: run in CI, skipped by -m "not slow"
 

@@ -37,7 +37,7 @@ def test_direct_arrays_equal_pyomo_compiler_arrays(elastic, fix):
     standard-form compiler makes of the same model (risk aversion on, so the free CVaR variable and
     its rows are in; first-stage fixings in; elastic slacks in one case)."""
     from planner.model.build import build
-    from planner.solve.highs import compile_direct, compile_pyomo
+    from planner.solver.highs import compile_direct, compile_pyomo
 
     d = prepare(load("inputs/bloc_example.xlsx", {"risk_aversion": 0.3}), scenario=None)
     ctx_p0 = build(d, direct=False)

@@ -6,7 +6,7 @@ variables are column numbers, the column-wise matrix is sorted and summed with
 numpy) and go to HiGHS in one array-form ``passModel`` call, integrality
 included.  ``PLANNER_HANDOFF=pyomo`` builds a real Pyomo model instead and
 uses Pyomo's ``LinearStandardFormCompiler(mixed_form=True)``; the two are
-cross-checked in tests/solve/test_handoff.py.  Values come back as one array (no
+cross-checked in tests/solver/test_handoff.py.  Values come back as one array (no
 per-variable ``load_vars``).  Progressive hedging (``--decompose ph``) goes
 through mpi-sppy and Pyomo's HiGHS plugin; its solver name and options are
 defined here too (``PYOMO_SOLVER``, ``pyomo_solver_options``).
