@@ -59,6 +59,7 @@ def test_shipped_workbook_has_the_template_style(name):
         str(r[0]) for r in wb["README"].iter_rows(max_row=8, values_only=True) if r[0]).lower()
 
 
+@pytest.mark.slow
 def test_shipped_example_validates_and_holds_the_data():
     code, out = validate_file(shipped("bloc_example.xlsx"))
     assert code == 0, out
