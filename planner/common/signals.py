@@ -4,7 +4,9 @@ Python turns SIGINT into :class:`KeyboardInterrupt`, which every writer already 
 is removed, the previous results stay intact, HiGHS cancels its solve, and the CLI prints one line and exits
 130.  By default SIGTERM (``kill``, a batch scheduler, ``systemctl stop``) and SIGHUP (the terminal closed)
 end the process at once and leave the temporary file behind.  :func:`install` raises :class:`Terminated` (a
-KeyboardInterrupt) for them instead, so they take that path too; the exit code is 128 + the signal number.
+KeyboardInterrupt) for them instead, so they take that path too, exit code 130 included (HiGHS turns any
+interruption of its solve into a plain KeyboardInterrupt, so one exit code for every interruption is what can be
+kept).
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ class Terminated(KeyboardInterrupt):
     def __init__(self, signum: int):
         super().__init__(f"terminated by {signal.Signals(signum).name}")
         self.signum = signum
-        self.exit_code = 128 + signum
+        self.exit_code = 130
 
 
 def _raise(signum, frame):

@@ -161,7 +161,7 @@ def test_sigkill_during_solve_leaves_complete_results_or_none(tmp_path):
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
         for f in (out.iterdir() if out.exists() else []):
-            if not f.name.startswith("."):
+            if not f.name.startswith(".") and not f.name.endswith(".log"):  # the solve's log may be there
                 assert f.name == "in.results.xlsx"
                 wb = openpyxl.load_workbook(f, read_only=True)
                 assert "summary" in wb.sheetnames and "sources" in wb.sheetnames
@@ -463,9 +463,9 @@ def test_sigterm_during_solve_is_one_line_and_leaves_nothing(tmp_path):
     e = "".join(lines) + e
     if proc.returncode == 0:
         return  # finished first (a fast machine)
-    assert proc.returncode == 128 + signal.SIGTERM, e
+    assert proc.returncode == 130, e  # as Ctrl-C
     assert "interrupted: nothing was written for the run in progress" in e and "Traceback" not in e
-    assert not out.exists() or not any(out.iterdir())
+    assert not out.exists() or not [p for p in out.iterdir() if not p.name.endswith(".log")]
 
 
 def test_written_files_follow_the_umask(tmp_path):
