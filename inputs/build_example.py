@@ -92,7 +92,7 @@ LAYOUT: dict[str, list[str]] = {
         "to_year", "max_concern_share", "min_stock_days",
         "min_domestic_share", "max_shortage_share",
     ],
-    "scenarios": ["scenario", "probability", "description"],
+    "scenarios": ["scenario", "probability", "description", "parent", "branch_year"],
     "scenario_prices": [
         "scenario", "commodity",
         "supplier", "from_year", "to_year",
@@ -548,14 +548,22 @@ SECURITY = [
     dict(commodity="GA_HP", member="USA", max_shortage_share=0.5),
 ]
 
+# What the bloc can know when (SPEC §3 "Information"; docs/example.md): an explicit tree, because the data
+# alone would reveal the futures too early.  export_ban and hre_controls carry the DRC cobalt quota of
+# 2026-2027 (announced in 2025, DF 5), so the derived tree would tell both from base in 2026 and let the
+# bloc stock up for a 2028 ban it cannot foresee: China's controls came with days' or weeks' notice
+# (Dec 2024 Ga/Ge ban on the US, Apr 2025 heavy-REE licensing, Oct 2025 controls; DF 5).  So each
+# scenario branches from base in the year its own event starts: the oversupply is visible in 2026
+# prices, the heavy-REE licensing in 2027, the broad ban in 2028.  Before that the shared operations
+# must work in every scenario of the node (with the announced cobalt quota where it applies).
 SCENARIOS = [
-    ("base", 0.40, "Reference prices and demand; no new disruption"),
+    ("base", 0.40, "Reference prices and demand; no new disruption", None, None),
     ("price_collapse", 0.25, "Chinese oversupply 2026-2030: NdPr -35% world-wide, CHN magnets/Li/anode "
-                             "dumped at -20 to -30%; faster magnet uptake (+20%)"),
+                             "dumped at -20 to -30%; faster magnet uptake (+20%)", "base", 2026),
     ("export_ban", 0.15, "China bans REE, magnet, gallium and graphite exports to the bloc 2028-2030; "
-                         "DRC cobalt quota 2026-2027; ex-China prices spike"),
+                         "DRC cobalt quota 2026-2027; ex-China prices spike", "base", 2028),
     ("hre_controls", 0.20, "Heavy-REE licensing 2027-2028: CHN Dy/Tb at 25%, magnets at 30% in 2027; "
-                           "ex-China Dy/Tb x3; DRC cobalt quota 2026-2027"),
+                           "ex-China Dy/Tb x3; DRC cobalt quota 2026-2027", "base", 2027),
 ]
 
 SCENARIO_PRICES = [
