@@ -159,6 +159,13 @@ def print_summary(outcomes) -> None:
         t.add_column("figure")
         t.add_column("value", justify="right")
         t.add_row("objective (MUSD)", f"{oc.objective:,.3f}")
+        if h.get("mip_gap_musd"):
+            t.add_row("MIP gap (MUSD)", f"{h['mip_gap_musd']:,.3f}")
+        for key, label in (("expected_cost_musd", "expected cost (MUSD)"),
+                           ("var_musd", f"VaR at {h.get('cvar_alpha', 0.9):g} (MUSD)"),
+                           ("cvar_musd", f"CVaR at {h.get('cvar_alpha', 0.9):g} (MUSD)")):
+            if key in h:
+                t.add_row(label, f"{h[key]:,.3f}")
         for k, v in h.items():
             if k.startswith("expected_") and k.endswith("_musd") and k != "expected_cost_musd":
                 t.add_row(k[len("expected_"):-len("_musd")].replace("_", " ") + " (MUSD, expected)", f"{v:,.3f}")
@@ -167,6 +174,11 @@ def print_summary(outcomes) -> None:
         if "worst_dependence_share" in h:
             t.add_row("worst dependence share", f"{100 * h['worst_dependence_share']:.1f}% ({h['worst_dependence_at']})")
         t.add_row("expected shortage (t)", f"{h.get('expected_shortage_t', 0):,.1f}")
+        if h.get("max_concern_beyond_consumption_t"):
+            t.add_row("concern imports beyond consumption (t)",
+                      f"{h['max_concern_beyond_consumption_t']:,.0f} ({h.get('max_concern_beyond_consumption_at', '')})")
+        if "scenario_tree_nodes" in h:
+            t.add_row("scenario tree", f"{h['scenario_tree_nodes']} nodes ({h.get('scenario_tree', 'derived')})")
         con.print(t)
         if oc.out:
             con.print(f"results: {oc.out}", soft_wrap=True, markup=False, highlight=False)  # one line: copyable
