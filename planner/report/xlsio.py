@@ -70,6 +70,7 @@ from xlsxwriter.utility import xl_col_to_name
 
 from planner.common.files import commit, free_name, new_temp, remove_quietly
 from planner.common.problems import PlannerError
+from planner.report.xlsxw import literal_chart_names, register_format
 
 log = logging.getLogger("planner")
 
@@ -98,13 +99,7 @@ def _literal_chart_names(wb) -> None:
 
     def safe_add_chart(options):
         chart = add_chart(options)
-        process = getattr(chart, "_process_names", None)
-        if process is not None:
-            def literal(name, name_formula, _process=process):
-                if isinstance(name, str):
-                    name = chart_text(name)
-                return _process(name, name_formula)
-            chart._process_names = literal
+        literal_chart_names(chart, chart_text)
         return chart
 
     wb.add_chart = safe_add_chart
@@ -676,7 +671,7 @@ def _prepare(wb, ws, df: pd.DataFrame, head, fmts: dict, texts: _Texts) -> _Tabl
         nf = number_format(c)
         if nf and nf not in fmts:
             fmts[nf] = wb.add_format({"num_format": nf})
-            fmts[nf]._get_xf_index()  # in the styles although no cell is written through xlsxwriter
+            register_format(fmts[nf])  # in the styles although no cell is written through xlsxwriter
         s = df.iloc[:, j]
         s = s.iloc[:n] if n < len(s) else s
         w = min(max(len(c) + 2, 8), 60)
@@ -732,7 +727,7 @@ def _with_heights(chunk, a: int, b: int, heights: dict):
     return data
 
 
-PORTRAIT_WIDTH = 100  # characters of column width that print legibly across portrait A4
+PORTRAIT_WIDTH = 130  # characters of column width that print legibly across portrait A4 (scaled to ~75 %)
 
 
 def print_setup(ws, width: float | None = None, header: bool = True) -> None:
