@@ -15,7 +15,7 @@ For each preset (``benchmarks/generate.py``) the workbook is generated once
    (``getrusage(RUSAGE_SELF).ru_maxrss`` of that process) and the peak so far
    after each phase.
 2. **reference**: the very arrays planner hands to HiGHS (captured from
-   ``planner.solver.highs.solve`` itself, with the same options) are written to MPS
+   ``planner.solver.highs._solve_arrays`` itself, with the same options) are written to MPS
    once; bare ``highspy`` reads and solves that file in a fresh process
    (time and peak RSS).
 

@@ -97,9 +97,6 @@ class SolveResult:
             xl = self.__dict__["_xl"] = self.x.tolist()
         return xl
 
-    def values(self, vars_) -> np.ndarray:
-        return np.array([self.value(v) for v in vars_], dtype=float)
-
     def dual(self, con) -> float:
         i = con if isinstance(con, (int, np.integer)) else self.row_of.get(id(con))
         if i is None or self.row_dual is None:
@@ -275,13 +272,6 @@ def pyomo_solver_options(settings: dict) -> dict:
     if int(settings["threads"] or 0):
         opts["threads"] = int(settings["threads"])
     return opts
-
-
-def solve(model, **kw) -> SolveResult:
-    """Solve a plain Pyomo model through the standard-form compiler."""
-    t0 = time.perf_counter()
-    arrays = compile_pyomo(model)
-    return _solve_arrays(arrays, time.perf_counter() - t0, **kw)
 
 
 def _hooks(h, progress, log_lines, console: bool) -> None:
