@@ -35,6 +35,7 @@ class ResultSheet:
     description: str
     columns: tuple[ResultColumn, ...]
     extra: ResultColumn | None = None  # a family of further columns (name pattern with {x})
+    keys: tuple[str, ...] = ()         # the columns that identify a row (compare aligns tables on them)
 
     @property
     def names(self) -> list[str]:
@@ -74,7 +75,7 @@ SCENARIO = K("scenario", "scenario")
 
 RESULT_SHEETS = (
     ResultSheet("summary", "Status, objective, cost split, risk figures, gap, times, input hash and versions.", (
-        K("key", "figure"), ResultColumn("value", "text", "its value"))),
+        K("key", "figure"), ResultColumn("value", "text", "its value")), keys=("key",)),
     ResultSheet("investments", "First-stage decisions: modules built, stockpile capacity built, offtakes signed.", (
         K("kind", "process modules, stockpile capacity or offtake signed"),
         K("item", "process, member/commodity stockpile or offtake"), MEMBER, COMMODITY,
@@ -83,7 +84,7 @@ RESULT_SHEETS = (
         ResultColumn("quantity", "count", "modules, tonnes of capacity or 1 contract"),
         ResultColumn("unit", "text", "unit of quantity"),
         T("capacity_added_t", "capacity added (t/yr for modules and contracts, t for stockpiles)"),
-        M("cost_musd", "discounted first-stage cost of the decision (capex annuities, fixed O&M, signing)"))),
+        M("cost_musd", "discounted first-stage cost of the decision (capex annuities, fixed O&M, signing)")), keys=("kind", "item", "build_year")),
     ResultSheet("capacity", "Process capacity and production per year and scenario.", (
         K("process", "process"), MEMBER, K("output", "main output commodity"), YEAR, SCENARIO,
         T("existing_tpa", "existing capacity operating that year (t/yr)"),
@@ -91,19 +92,19 @@ RESULT_SHEETS = (
         T("capacity_tpa", "existing + new (t/yr)"),
         T("available_tpa", "capacity x availability (t/yr)"),
         T("production_t", "main output produced"),
-        ResultColumn("utilisation_share", "share", "production / available capacity"))),
+        ResultColumn("utilisation_share", "share", "production / available capacity")), keys=("process", "year", "scenario")),
     ResultSheet("offtakes", "Offtake contracts: deliveries and prices per contract year and scenario.", (
         K("offtake", "contract"), K("seller", "seller"), MEMBER, COMMODITY,
         ResultColumn("signed", "flag", "signed in the plan"), YEAR, SCENARIO,
         T("delivered_t", "tonnes delivered"),
         P("price_usd_per_t", "contract price max(floor, market)"),
-        M("cost_musd", "discounted payment"))),
+        M("cost_musd", "discounted payment")), keys=("offtake", "year", "scenario")),
     ResultSheet("stockpiles", "Stockpile capacity, level, fill and draw per year and scenario.", (
         MEMBER, COMMODITY, YEAR, SCENARIO,
         T("capacity_t", "capacity operating that year"), T("level_t", "end-of-year level"),
         T("fill_t", "tonnes put into stock"), T("draw_t", "tonnes drawn"),
         M("holding_cost_musd", "discounted holding cost"),
-        M("terminal_value_musd", "credit for stock left at end_year at replacement cost (negative = credit)"))),
+        M("terminal_value_musd", "credit for stock left at end_year at replacement cost (negative = credit)")), keys=("member", "commodity", "year", "scenario")),
     ResultSheet("supply", "Every term of the commodity balance per member, commodity, year and scenario.", (
         MEMBER, COMMODITY, YEAR, SCENARIO, T("demand_t", "demand"),
         T("production_t", "bloc output at the member (main output and coproducts)"),
@@ -114,10 +115,10 @@ RESULT_SHEETS = (
         T("shortage_t", "demand not met"), T("input_use_t", "used as input by processes"),
         T("trade_out_t", "shipped to other members"), T("stock_fill_t", "put into stock"),
         T("exports_t", "sold outside the bloc"), T("disposal_t", "discarded")),
-        extra=T("imports_from_{x}_t", "imports from supplier {x} (detail of the two import columns)")),
+        extra=T("imports_from_{x}_t", "imports from supplier {x} (detail of the two import columns)"), keys=("member", "commodity", "year", "scenario")),
     ResultSheet("trade", "Flows between members.", (
         K("from", "shipping member"), K("to", "receiving member"), COMMODITY, YEAR, SCENARIO,
-        T("flow_t", "tonnes shipped"), M("cost_musd", "discounted transport cost"))),
+        T("flow_t", "tonnes shipped"), M("cost_musd", "discounted transport cost")), keys=("from", "to", "commodity", "year", "scenario")),
     ResultSheet("security", "Every security constraint: limit, achieved value and shadow price.", (
         ResultColumn("security_row", "count", "row of the security sheet"),
         K("target", "max_concern_share, min_stock_days, min_domestic_share or max_shortage_share"),
@@ -131,14 +132,14 @@ RESULT_SHEETS = (
         T("beyond_consumption_t", "concern imports beyond consumption (into stock or on to other members)"),
         ResultColumn("binding", "flag", "the constraint holds with equality"),
         P("shadow_price_usd_per_t", "cost of tightening the target by one tonne, in the scenario's own terms "
-                                    "(node of the scenario tree)"))),
+                                    "(node of the scenario tree)")), keys=("target", "member", "commodity", "year", "scenario")),
     ResultSheet("fiscal", "Floor support, tariff revenue and budgets per member and scenario.", (
         MEMBER, SCENARIO, ResultColumn("burden_share", "share", "normalised burden share"),
         M("floor_support_share_musd", "member's share of the bloc's floor support"),
         M("floor_support_received_musd", "floor support received by the member's producers"),
         M("tariff_revenue_musd", "tariff revenue collected on the member's imports"),
         M("fiscal_budget_musd", "budget (blank = none)"),
-        M("budget_slack_musd", "budget minus the member's share of support"))),
+        M("budget_slack_musd", "budget minus the member's share of support")), keys=("member", "scenario")),
     ResultSheet("ledger", "Per-member fiscal ledger (member x scenario; '(expected)' rows probability-weighted).", (
         MEMBER, SCENARIO, ResultColumn("burden_share", "share", "normalised burden share"),
         M("floor_support_paid_musd", "the member's burden share of the bloc's floor support"),
@@ -148,22 +149,26 @@ RESULT_SHEETS = (
         M("stockpile_capex_musd", "its stockpiles' capacity annuities"),
         M("stockpile_holding_musd", "its stockpiles' holding cost"),
         M("net_fiscal_position_musd", "tariff revenue - support paid - offtake premium - stockpile capex - holding"),
-        ResultColumn("worst_scenario", "flag", "the member's scenario with the lowest net position"))),
+        ResultColumn("worst_scenario", "flag", "the member's scenario with the lowest net position")), keys=("member", "scenario")),
     ResultSheet("costs", "Cost per member, scenario and category (they add up to the objective).", (
-        MEMBER, SCENARIO, K("category", "cost category"), M("cost_musd", "discounted cost"))),
+        MEMBER, SCENARIO, K("category", "cost category"), M("cost_musd", "discounted cost")), keys=("member", "scenario", "category")),
     ResultSheet("prices", "Marginal cost of supply (dual of the balance) per member, commodity, year, scenario.", (
         MEMBER, COMMODITY, YEAR, SCENARIO,
         P("marginal_cost_usd_per_t", "cost of one more tonne of demand in this scenario (its node of the "
                                      "scenario tree), in the scenario's own terms, undiscounted"),
         P("expected_marginal_cost_usd_per_t", "probability-weighted mean of marginal_cost over scenarios"),
         ResultColumn("risk_weight", "share", "weight of the scenario in the objective / its probability "
-                                             "(1 when risk-neutral; CVaR raises the costly scenarios)"))),
+                                             "(1 when risk-neutral; CVaR raises the costly scenarios)")), keys=("member", "commodity", "year", "scenario")),
     ResultSheet("scenario_tree", "Which scenarios share their operations in each year (SPEC §3 Information).", (
         SCENARIO, YEAR, K("node", "node of the tree (year/first scenario of the node)"),
-        ResultColumn("scenarios", "text", "the scenarios that share this node"))),
+        ResultColumn("scenarios", "text", "the scenarios that share this node")), keys=("scenario", "year")),
 )
 RESULT_SHEET = {s.name: s for s in RESULT_SHEETS}
 DOCS_PATH = Path("docs") / "results-format.md"
+
+
+def keys(sheet: str) -> list[str]:
+    return list(RESULT_SHEET[sheet].keys)
 
 
 def columns(sheet: str) -> list[str]:

@@ -30,27 +30,16 @@ import pandas as pd
 
 from planner.common.problems import PlannerError
 from planner.input.reader import check_results_file
+from planner.report.schema import RESULT_SHEETS
 
-KEYS = {
-    "investments": ["kind", "item", "build_year"],
-    "capacity": ["process", "year", "scenario"],
-    "offtakes": ["offtake", "year", "scenario"],
-    "stockpiles": ["member", "commodity", "year", "scenario"],
-    "supply": ["member", "commodity", "year", "scenario"],
-    "trade": ["from", "to", "commodity", "year", "scenario"],
-    "security": ["target", "member", "commodity", "year", "scenario"],
-    "fiscal": ["member", "scenario"],
-    "costs": ["member", "scenario", "category"],
-    "prices": ["member", "commodity", "year", "scenario"],
-    "ledger": ["member", "scenario"],
-    # coalition workbooks (planner coalition, SPEC §6)
+KEYS = {s.name: list(s.keys) for s in RESULT_SHEETS if s.name != "summary"}  # the results schema's row keys
+KEYS.update({  # coalition workbooks (planner coalition, SPEC §6)
     "allocation": ["member"],
     "coalitions": ["members"],
     "core": ["allocation"],
-}
+})
 SKIP = {"summary", "sources", "charts", "chart_data", "headline", "notes", "files", "overview", "glossary"}
-TABLE_ORDER = ["investments", "capacity", "offtakes", "stockpiles", "supply", "trade", "security", "fiscal", "costs",
-               "prices"]
+TABLE_ORDER = [s.name for s in RESULT_SHEETS if s.name != "summary"]
 TERMINAL_FIGURES = re.compile(r"^(status|objective_musd|mip_gap|expected_.*|cost_.*_musd|modules_built|"
                               r"offtakes_signed|worst_dependence_share|worst_dependence_at|scenarios|years|"
                               r"method|c_N_musd|total_saving_musd|coalitions_solved|least_core_epsilon_musd)$")
