@@ -19,10 +19,10 @@ DOCS_PATH = Path("docs") / "workbook-format.md"  # relative to the repository ro
 INTRO = """\
 # Input workbook format
 
-<!-- Generated from planner/schema.py by `python -m planner.input.docs_gen`. Do not edit by hand. -->
+<!-- Generated from planner/input/schema.py by `python -m planner.input.docs_gen`. Do not edit by hand. -->
 
 This page lists every sheet and column of the input workbook, as declared in
-`planner/schema.py` (the same declaration drives the reader, the validator and
+`planner/input/schema.py` (the same declaration drives the reader, the validator and
 `planner template`). The rules behind it are in SPEC §2; `planner template
 PATH` writes an empty workbook with these sheets, headers, unit notes and
 drop-down lists, and `planner validate PATH` reports every problem at once.

@@ -259,7 +259,7 @@ def solve_ctx(ctx, **kw) -> SolveResult:
     return _solve_arrays(arrays, time.perf_counter() - t0, **kw)
 
 
-# Progressive hedging (planner/decomp.py) cannot use the arrays above: mpi-sppy solves Pyomo models through a Pyomo
+# Progressive hedging (planner/workflows/decomp.py) cannot use the arrays above: mpi-sppy solves Pyomo models through a Pyomo
 # solver plugin.  Its HiGHS settings live here with the others.
 PYOMO_SOLVER = "highs"  # Pyomo's HiGHS interface (pyomo.contrib.solver); "appsi_highs" is as fast but prints
 #                         HiGHS's banner on the terminal

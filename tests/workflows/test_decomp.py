@@ -1,4 +1,4 @@
-"""Progressive hedging with mpi-sppy (planner/decomp.py, issue 5 item 4) against the extensive form (EF).
+"""Progressive hedging with mpi-sppy (planner/workflows/decomp.py, issue 5 item 4) against the extensive form (EF).
 
 Instances (each solves in well under a second as an EF):
 - ``lp3``: the generator's tiny network (benchmarks/generate.py) with 3 scenarios, no integer projects and no
