@@ -232,7 +232,7 @@ def front_rows(summary: pd.DataFrame) -> list[tuple[str, list[tuple[str, object]
             ("About this run", pick(_RUN))]
 
 
-_WIDTHS = (42, 42, 14)  # label, value, unit: portrait A4 (within xlsio.PORTRAIT_WIDTH)
+_WIDTHS = (42, 42, 14)  # label, value, unit: portrait A4 at full size
 
 
 def _is_num(v) -> bool:

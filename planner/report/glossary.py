@@ -1,10 +1,9 @@
 """What every results column means: the ``glossary`` sheet, and the labels of the front sheet.
 
-Until the results schema (planner/report/schema.py, declaring sheet -> columns, units and
-descriptions) exists, the descriptions live here: :data:`COLUMNS` (per sheet), :data:`COMMON`
-(columns several sheets share) and :func:`describe` for the columns made from a name
-(``imports_from_<supplier>_t``, ``cost_<scenario>_musd`` ...).  When the schema lands,
-:func:`describe` should read it and this table can go.
+:func:`describe` reads the results schema (planner/report/schema.py, which declares every results
+sheet's columns with unit and description); :data:`COLUMNS` (per sheet) and :data:`COMMON` (columns
+several sheets share) describe what the schema does not declare (the sources and glossary sheets), and
+were the glossary's source before the schema existed.
 
 :data:`FIGURES` labels the summary's keys for the front sheet: plain words, unit and number format.
 """
@@ -182,9 +181,27 @@ _PATTERNS = [
 ]
 
 
+_KIND_UNIT = {"t": "t", "musd": "MUSD", "usd_per_t": "USD/t", "share": "share (0-1)", "count": "count",
+              "flag": "TRUE/FALSE", "year": "year"}
+
+
 def describe(sheet: str, column: str) -> tuple[str, str]:
     """(unit, description) of a results column; ("", "") when it is not known."""
     col = str(column)
+    from planner.report.schema import RESULT_SHEET
+
+    rs = RESULT_SHEET.get(sheet)
+    if rs is not None:
+        try:
+            c = rs.column(col)
+        except KeyError:
+            c = None
+        if c is not None:
+            text = c.description
+            if "{x}" in c.name:
+                pre, _, post = c.name.partition("{x}")
+                text = text.replace("{x}", col[len(pre):len(col) - len(post)])
+            return c.unit or _KIND_UNIT.get(c.kind, ""), text
     hit = COLUMNS.get(sheet, {}).get(col) or COMMON.get(col)
     if hit:
         return hit
@@ -222,8 +239,8 @@ FIGURES = {
     "scenario_tree_nodes": ("Nodes of the scenario tree (years x groups that cannot yet be told apart)", "nodes",
                             COUNT),
     "scenario_tree": ("Scenario tree from", "", None),
-    "max_concern_beyond_consumption_t": ("Most bought from countries of concern beyond consumption (stocked or "
-                                         "passed on), one commodity-year-scenario", "t", TONNES),
+    "max_concern_beyond_consumption_t": (("Most bought from countries of concern beyond consumption (stocked or "
+                                         "passed on), one commodity-year-scenario"), "t", TONNES),
     "max_concern_beyond_consumption_at": ("  ... where (commodity, year, scenario)", "", None),
     "expected_floor_support_musd": ("Expected floor support paid to bloc producers", "MUSD", MONEY),
     "expected_tariff_revenue_musd": ("Expected tariff revenue", "MUSD", MONEY),
