@@ -101,6 +101,7 @@ def test_a_member_named_NA_stays_a_name_and_mixed_columns_survive(tmp_path):
         assert s["status"] == "optimal" and s["objective_musd"] == 1.25 and s["gap"] is None  # NaN -> null
 
 
+@pytest.mark.slow  # three solves and a comparison
 def test_parquet_round_trip_and_compare_reads_folders_and_workbooks(tmp_path, tiny_csv):
     pytest.importorskip("pyarrow")
     pq = solve_file(str(TINY), out=str(tmp_path), fmt="parquet")

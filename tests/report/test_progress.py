@@ -134,6 +134,7 @@ def _run_cli(args, **kw):
                           text=True, timeout=300, check=False, **kw)
 
 
+@pytest.mark.slow  # two solves in fresh processes
 def test_verbose_streams_the_highs_log_to_stderr(tmp_path):
     res = _run_cli(["solve", str(TINY), "-o", str(tmp_path), "--verbose"])
     assert res.returncode == 0, res.stderr
