@@ -6,10 +6,15 @@
    modules (item = process, build_year, quantity), stockpile capacity (member,
    commodity, build_year, quantity in t) and offtakes signed (item = offtake).
 2. For every scenario of PATH (which may hold other scenarios than the plan
-   was made for), two solves of that scenario alone (probability 1):
+   was made for):
    - *plan*: every first-stage decision fixed to the plan (what the plan does
      not build is not built, what it does not sign is not signed); only
-     operations adapt;
+     operations adapt, and they follow SPEC §3 "Information": one solve of all
+     of PATH's scenarios together, so operations are shared while scenarios
+     cannot yet be told apart (PATH's scenario tree), and each scenario's
+     cost, shortage and cost split are read from that solve.  With
+     ``--scenario`` (a subset), each named scenario is solved alone instead
+     (operations then know that scenario's future: say so when comparing);
    - *optimum*: PATH's own optimum for that scenario (nothing fixed), i.e. what
      perfect foresight of that scenario would have built.
    regret = plan cost − optimum cost (MUSD, discounted). Because the optimum is
@@ -184,15 +189,35 @@ def run_stress(path: str, plan: str, out: str | None = None, overrides: dict | N
         scen = [(s, p) for s, p in scen if s in scenarios]
     keep = ("costs", "supply", "investments")
     tasks = []
+    joint = not scenarios  # all of PATH's scenarios: the plan runs through them together (the scenario tree)
+    if joint:
+        tasks.append(Task(path=str(path), label="plan: every scenario", out=None, write=False,
+                          overrides=dict(overrides or {}), scenario=None, fixed=dict(fixed), keep=keep,
+                          meta={"scenario": None, "run": "plan"}))
     for s, _ in scen:
-        tasks.append(Task(path=str(path), label=f"{s}: plan", out=None, write=False, overrides=dict(overrides or {}),
-                          scenario=s, fixed=dict(fixed), keep=keep, meta={"scenario": s, "run": "plan"}))
+        if not joint:
+            tasks.append(Task(path=str(path), label=f"{s}: plan", out=None, write=False,
+                              overrides=dict(overrides or {}), scenario=s, fixed=dict(fixed), keep=keep,
+                              meta={"scenario": s, "run": "plan"}))
         tasks.append(Task(path=str(path), label=f"{s}: optimum", out=None, write=False,
                           overrides=dict(overrides or {}), scenario=s, keep=keep,
                           meta={"scenario": s, "run": "optimum"}))
     outcomes = run_tasks(tasks, jobs=jobs, executor=executor, scheduler=scheduler, progress=progress,
                          title=f"stress test: {len(scen)} scenario(s) x (plan, optimum)")
     by = {(oc.meta["scenario"], oc.meta["run"]): oc for oc in outcomes}
+    if joint and by[(None, "plan")].exit_code:
+        # the plan cannot run every scenario together: say which scenario(s) it cannot run by solving each
+        # alone (then operations know that scenario's future; the note says so)
+        joint = False
+        more = [Task(path=str(path), label=f"{s}: plan", out=None, write=False, overrides=dict(overrides or {}),
+                     scenario=s, fixed=dict(fixed), keep=keep, meta={"scenario": s, "run": "plan"}) for s, _ in scen]
+        outcomes += run_tasks(more, jobs=jobs, executor=executor, scheduler=scheduler, progress=progress,
+                              title=f"stress test: the plan in each of {len(scen)} scenario(s) alone")
+        by.update({(oc.meta["scenario"], oc.meta["run"]): oc for oc in outcomes[-len(more):]})
+    elif joint:
+        whole = by[(None, "plan")]
+        for s, _ in scen:
+            by[(s, "plan")] = _one_scenario(whole, s)
     rows, short, costs, opt_inv, infeas = [], [], [], [], []
     for s, p in scen:
         a, b = by[(s, "plan")], by[(s, "optimum")]
@@ -243,7 +268,9 @@ def run_stress(path: str, plan: str, out: str | None = None, overrides: dict | N
         ("max_regret_musd", float(table["regret_musd"].max()) if len(table) else float("nan")),
         ("max_regret_scenario", str(table.loc[table["regret_musd"].idxmax(), "scenario"])
          if len(table) and table["regret_musd"].notna().any() else ""),
-        ("note", "plan = the plan's investments fixed, operations re-solved for the scenario alone; optimum = the "
+        ("note", ("plan = the plan's investments fixed, operations re-solved for every scenario together, shared "
+                  "while the scenarios cannot yet be told apart (SPEC §3 Information); " if joint else
+                  "plan = the plan's investments fixed, operations re-solved for the scenario alone; ") + "optimum = the "
                  "input's own optimum for that scenario alone (perfect foresight); regret = plan - optimum. Money "
                  "in MUSD discounted to base_year. The expected figures weight scenarios by the input's "
                  "probabilities; expected_optimum is the wait-and-see value, so expected_regret is the plan's "
@@ -264,6 +291,42 @@ def run_stress(path: str, plan: str, out: str | None = None, overrides: dict | N
         raise PlannerError(f"-o must name an .xlsx file (got {target})")
     written = write_workbook(free_name(target, force), sheets, inputs=[path, plan])
     return written, table, report, outcomes, summary
+
+
+def _one_scenario(oc, s: str):
+    """The part of a joint plan solve that concerns scenario ``s``: an outcome-like view whose cost,
+    headline figures and tables are those of ``s`` (so the per-scenario table reads it as it reads a
+    single-scenario solve)."""
+    from dataclasses import replace
+
+    tables = {k: (v[v["scenario"] == s].reset_index(drop=True) if "scenario" in v.columns else v)
+              for k, v in (oc.tables or {}).items()}
+    h = dict(oc.headline or {})
+    if not oc.exit_code:
+        sup = tables.get("supply")
+        c = tables.get("costs")
+        fis = tables.get("fiscal")
+        h["expected_cost_musd"] = float(c["cost_musd"].sum()) if c is not None and len(c) else 0.0
+        h["expected_shortage_t"] = float(sup["shortage_t"].sum()) if sup is not None and len(sup) else 0.0
+        h["expected_floor_support_musd"] = float(fis["floor_support_share_musd"].sum()) \
+            if fis is not None and len(fis) else 0.0
+        if sup is not None and len(sup):
+            g = sup.groupby(["commodity", "year"])[["imports_concern_t", "offtake_concern_t", "demand_t",
+                                                    "input_use_t"]].sum()
+            cons = g["demand_t"] + g["input_use_t"]
+            concern = g["imports_concern_t"] + g["offtake_concern_t"]
+            share = (concern.clip(upper=cons) / cons.where(cons > 0)).dropna()
+            if len(share):
+                k = share.idxmax()
+                h["worst_dependence_share"] = float(share.max())
+                h["worst_dependence_at"] = f"{k[0]} {k[1]} {s}"
+    relaxed = oc.relaxed
+    if relaxed is not None and len(relaxed) and "scenario" in relaxed.columns:
+        relaxed = relaxed[relaxed["scenario"].isin([s]) | relaxed["scenario"].isna()]
+    part = replace(oc, tables=tables, headline=h, relaxed=relaxed)
+    part.label, part.elapsed = f"{s}: plan", getattr(oc, "elapsed", float("nan"))
+    part.meta = {"scenario": s, "run": "plan"}
+    return part
 
 
 def _cost(oc) -> float:
