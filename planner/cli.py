@@ -218,10 +218,12 @@ def print_summary(outcomes) -> None:
                    "summary.json (one input at a time; parquet needs pyarrow: pip install 'bloc-planner[parquet]').")
 @click.option("-v", "--verbose", is_flag=True, help="Stream HiGHS's own log to the terminal (stderr); it is always "
                                                     "in the .log written beside the results.")
+@click.option("--no-duals", is_flag=True, help="Skip the fixed-integer LP that gives shadow prices (faster; the prices "
+              "and security shadow prices are blank and the summary says so).")
 @force_size_option
 @friendly
 def solve(paths, out, time_limit, mip_gap, sets, override_files, scenario, force, jobs, executor, scheduler,
-          decompose, ph_iterations, ph_rho, ph_tol, fmt, verbose):
+          decompose, ph_iterations, ph_rho, ph_tol, fmt, verbose, no_duals):
     """Solve input workbooks and write results workbooks (default: the shipped example).
 
     Results go to results/<input stem>.results.xlsx unless -o says otherwise; when that file holds an
@@ -269,7 +271,7 @@ def solve(paths, out, time_limit, mip_gap, sets, override_files, scenario, force
         from planner.workflows.batch import INTERRUPTED, run_batch, status_table
 
         outcomes = run_batch(paths, out=out, overrides=overrides, scenario=scenario, force=force, jobs=jobs,
-                             executor=executor, scheduler=scheduler)
+                             executor=executor, scheduler=scheduler, duals=not no_duals)
         status_table(outcomes, title=f"{len(outcomes)} input(s)")
         if not (out and out.lower().endswith(".xlsx")):
             from planner.workflows.run import results_path
@@ -292,7 +294,8 @@ def solve(paths, out, time_limit, mip_gap, sets, override_files, scenario, force
 
             outcomes = [solve_file_ph(paths[0], out=out, overrides=overrides, force=force, **ph_opts)]
         else:
-            outcomes = [solve_file(paths[0], out=out, overrides=overrides, scenario=scenario, force=force, fmt=fmt)]
+            outcomes = [solve_file(paths[0], out=out, overrides=overrides, scenario=scenario, force=force, fmt=fmt,
+                                   duals=not no_duals)]
     print_summary(outcomes)
     from planner.workflows.run import results_path
 
@@ -343,9 +346,12 @@ def _exit_for(outcomes):
 @click.option("--scenario", help="Solve this scenario alone at every point.")
 @overrides_option
 @click.option("--force", is_flag=True, help="Overwrite existing files instead of writing NAME-2.xlsx.")
+@click.option("--no-duals", is_flag=True, help="Skip the fixed-integer LP that gives shadow prices (faster; the prices "
+              "and security shadow prices are blank and the summary says so).")
 @_parallel_options
 @friendly
-def sweep(path, sets, out, time_limit, mip_gap, scenario, override_files, force, jobs, executor, scheduler):
+def sweep(path, sets, out, time_limit, mip_gap, scenario, override_files, force, jobs, executor, scheduler,
+          no_duals):
     """Solve PATH once per point of a parameter grid; summary workbook with charts.
 
     Writes one results workbook per point and sweep_summary.xlsx (headline figures per point and a
@@ -373,7 +379,7 @@ def sweep(path, sets, out, time_limit, mip_gap, scenario, override_files, force,
     summary, outcomes, written = run_sweep(path, sets, out=out,
                                            overrides=settings_overrides(time_limit, mip_gap, fixed),
                                            scenario=scenario, force=force, jobs=jobs, executor=executor,
-                                           scheduler=scheduler)
+                                           scheduler=scheduler, duals=not no_duals)
     status_table(outcomes, title=f"sweep of {path}")
     click.echo(f"summary: {written}")
     _exit_for(outcomes)
@@ -421,9 +427,12 @@ def compare(paths, out, tol, rel_tol, force):
               help="Override a setting or a table cell (sheet.key.column) of PATH; repeatable.")
 @overrides_option
 @click.option("--force", is_flag=True, help="Overwrite OUT instead of writing NAME-2.xlsx.")
+@click.option("--no-duals", is_flag=True, help="Skip the fixed-integer LP that gives shadow prices (faster; the prices "
+              "and security shadow prices are blank and the summary says so).")
 @_parallel_options
 @friendly
-def stress(path, plan, out, scenarios, time_limit, mip_gap, sets, override_files, force, jobs, executor, scheduler):
+def stress(path, plan, out, scenarios, time_limit, mip_gap, sets, override_files, force, jobs, executor, scheduler,
+           no_duals):
     """Fix the investments of an earlier plan and re-solve operations for every scenario of PATH.
 
     Per scenario: the plan's cost, shortage by commodity and its regret against PATH's own optimum for
@@ -438,7 +447,8 @@ def stress(path, plan, out, scenarios, time_limit, mip_gap, sets, override_files
     written, table, report, outcomes, summary = run_stress(
         path, plan, out=out,
         overrides=settings_overrides(time_limit, mip_gap, merged_sets(override_files, parse_sets(sets))),
-        scenarios=list(scenarios) or None, force=force, jobs=jobs, executor=executor, scheduler=scheduler)
+        scenarios=list(scenarios) or None, force=force, jobs=jobs, executor=executor, scheduler=scheduler,
+        duals=not no_duals)
     from planner.workflows.batch import INTERRUPTED
 
     print_stress(table, report, summary,

@@ -129,7 +129,7 @@ SETTINGS = (
     Column("end_stock_at_least_initial", BOOL, default=True,
            description="stockpiles must end the horizon at least as full as they started"),
     Column("time_limit_s", FLOAT, default=600.0, unit="s", description="solver time limit", min_exclusive=0),
-    Column("mip_gap", FLOAT, default=0.001, unit="share",
+    Column("mip_gap", FLOAT, default=1e-5, unit="share",
            description="relative MIP gap (the only stopping gap)", min=0),
     Column("threads", INT, default=0, description="solver threads; 0 = solver default", min=0),
     Column("risk_aversion", FLOAT, default=0.0, unit="share 0-1",

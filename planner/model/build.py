@@ -22,13 +22,15 @@ from planner.model import (
     production,
     security,
     stockpiles,
+    strengthen,
     supply,
     trade,
 )
 from planner.model.context import Ctx, DirectSink, PyomoSink
 from planner.model.prepare import ModelData
 
-FAMILIES = (investment, production, supply, offtakes, stockpiles, trade, fiscal, security, balance, objective)
+FAMILIES = (investment, production, supply, offtakes, stockpiles, trade, fiscal, security, strengthen, balance,
+            objective)
 SHARED = {"balance", "costs", "slacks", "structural"}  # registers every family may add to
 log = logging.getLogger("planner")
 
@@ -51,7 +53,7 @@ def build(d: ModelData, elastic: bool = False, fixed: dict | None = None, direct
     sink = DirectSink() if direct else PyomoSink(model=pyo.ConcreteModel(name="bloc_planner"))
     ctx = Ctx(d=d, sink=sink, elastic=elastic, fixed=fixed)
     enabled = gc.isenabled()
-    gc.disable()  # the cyclic GC costs ~2x during construction (docs/performance notes)
+    gc.disable()  # the cyclic GC costs ~2x during construction (docs/performance.md)
     try:
         for fam in FAMILIES:
             fam.add(ctx)

@@ -252,9 +252,13 @@ def csc_from_triplets(r: np.ndarray, c: np.ndarray, v: np.ndarray, n_rows: int, 
     return Csc(indptr, rows.astype(np.int32), np.ascontiguousarray(v, dtype=float), (n_rows, n_cols))
 
 
-def solve_ctx(ctx, **kw) -> SolveResult:
-    """Solve a built model (direct hand-off, or Pyomo's compiler when the model was built that way)."""
+def solve_ctx(ctx, start=None, **kw) -> SolveResult:
+    """Solve a built model (direct hand-off, or Pyomo's compiler when the model was built that way).
+    ``start``: a plan (planner.model.warmstart) whose integer decisions HiGHS gets as a MIP start."""
     t0 = time.perf_counter()
+    if start is not None:
+        from planner.model.warmstart import start_columns  # model knowledge: which columns a plan names
+        kw["start"] = start_columns(ctx, start)
     arrays = compile_direct(ctx) if ctx.direct else compile_pyomo(ctx.m)
     return _solve_arrays(arrays, time.perf_counter() - t0, **kw)
 
@@ -302,10 +306,12 @@ def _hooks(h, progress, log_lines, console: bool) -> None:
         h.cbMipImprovingSolution.subscribe(guard(mip))
 
 
-def _solve_arrays(arrays, compile_seconds: float, time_limit: float = 600.0, mip_gap: float = 1e-3,
+def _solve_arrays(arrays, compile_seconds: float, time_limit: float = 600.0, mip_gap: float = 1e-5,
                   threads: int = 0, duals: bool = True, log_to_console: bool = False, progress=None,
-                  log_lines=None) -> SolveResult:
-    """``progress``, ``log_lines``: optional callables for the live line and the solve's log (:func:`_hooks`)."""
+                  log_lines=None, start=None) -> SolveResult:
+    """``progress``, ``log_lines``: optional callables for the live line and the solve's log (:func:`_hooks`).
+    ``start``: (columns, values) of integer columns, a partial MIP start that HiGHS completes with an LP
+    (``setSolution``); one that does not fit is dropped by HiGHS.  ``duals`` False: no fixed-integer LP."""
     A, cost, offset, lower, upper, integer, row_lo, row_hi, col_of, row_of = arrays
     n_rows, n_cols = A.shape
     times = {"handoff_compile": compile_seconds}
@@ -333,6 +339,11 @@ def _solve_arrays(arrays, compile_seconds: float, time_limit: float = 600.0, mip
     if status == highspy.HighsStatus.kError:  # a planner bug (inconsistent arrays), not an input problem
         raise RuntimeError("HiGHS refused the model arrays (passModel returned an error)")
     times["handoff_pass"] = time.perf_counter() - t1
+    if start is not None and integer.any() and len(start[0]):
+        idx, vals = start
+        h.setSolution(int(len(idx)), np.ascontiguousarray(idx, dtype=np.int32),
+                      np.ascontiguousarray(vals, dtype=float))  # a warning status = rejected start: harmless
+        log.debug("MIP start: %d integer columns from the previous plan", len(idx))
 
     t2 = time.perf_counter()
     if progress is not None:

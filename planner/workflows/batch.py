@@ -43,6 +43,7 @@ log = logging.getLogger("planner")
 
 INTERRUPTED = 130
 NOT_RUN = "not run"
+PREVIOUS = "previous"  # Task.start: the plan of the solve before (warm start; issue 18)
 
 
 # ------------------------------------------------------------------ tasks
@@ -62,6 +63,8 @@ class Task:
     meta: dict = field(default_factory=dict)  # the caller's data, returned on the outcome
     fn: object = None           # run fn(task) -> Outcome instead of solving ``path`` (module-level: picklable)
     data: object = None         # in-memory input (an InputData read and validated once) for ``fn``
+    start: object = None        # MIP start: a plan dict (planner.model.warmstart), or PREVIOUS
+    duals: bool = True          # False: no fixed-integer LP (prices and shadow prices blank)
 
     def __post_init__(self):
         self.label = self.label or str(self.path)
@@ -94,7 +97,8 @@ def run_task(task: Task):
                 raise _Done
             data = load_input(task.path, task.overrides)
             oc = solve_file(task.path, out=task.out, scenario=task.scenario, force=task.force, fixed=task.fixed,
-                            write=task.write and task.out is not None, data=data)
+                            write=task.write and task.out is not None, data=data,
+                            start=task.start if isinstance(task.start, dict) else None, duals=task.duals)
     except _Done:
         pass
     except InputError as e:
@@ -107,6 +111,9 @@ def run_task(task: Task):
     except Exception as e:  # a bug or a broken file: reported on this task, the batch goes on
         oc = Outcome(input=task.path, status="error", exit_code=1,
                      message=f"{task.path}: unexpected {type(e).__name__}: {e}")
+    if oc.tables and "investments" in oc.tables:  # the plan, a MIP start for a solve that follows (warm starts)
+        from planner.model.warmstart import plan_from_investments
+        oc.plan = plan_from_investments(oc.tables["investments"])
     oc.tables = {k: v for k, v in (oc.tables or {}).items() if k in task.keep}
     oc.label = task.label
     oc.meta = dict(task.meta)
@@ -183,12 +190,21 @@ def _fill_missing(tasks, results, running=()):
                 results[i] = _missing(t, NOT_RUN, f"{t.label}: not run (interrupted before it started)")
 
 
+def _resolve_start(t: Task, plan: dict | None) -> Task:
+    """A task whose start is PREVIOUS gets ``plan`` (the last plan solved) as its MIP start."""
+    if isinstance(t.start, str):
+        return replace(t, start=plan or None)
+    return t
+
+
 def _run_serial(tasks, results, bar):
     i = 0
+    plan = None
     try:
         for i, t in enumerate(tasks):
             bar.update(running=1)
-            results[i] = run_task(t)
+            results[i] = run_task(_resolve_start(t, plan))
+            plan = getattr(results[i], "plan", None) or plan
             bar.done(results[i])
     except KeyboardInterrupt:
         _fill_missing(tasks, results, running={i})
@@ -211,7 +227,14 @@ def _run_pool(tasks, results, jobs, bar):
     ex = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=_mp_context())
     futs = {}
     try:
-        futs = {ex.submit(run_task, t): i for i, t in enumerate(tasks)}
+        plan = None
+        if any(isinstance(t.start, str) for t in tasks[1:]):  # warm starts: the first task's plan for the others
+            f0 = ex.submit(run_task, _resolve_start(tasks[0], None))
+            bar.update(running=1)
+            results[0] = f0.result()
+            bar.done(results[0])
+            plan = getattr(results[0], "plan", None)
+        futs = {ex.submit(run_task, _resolve_start(t, plan)): i for i, t in enumerate(tasks) if results[i] is None}
         pending = set(futs)
         while pending:
             bar.update(running=sum(1 for f in pending if f.running()))
@@ -274,8 +297,8 @@ def _run_dask(tasks, results, jobs, scheduler, bar):
     try:
         slots = max(1, sum(client.nthreads().values()))
         # workers may run in another folder: send absolute paths (they must see the same files)
-        remote = [replace(t, path=os.path.abspath(t.path), out=os.path.abspath(t.out) if t.out else None)
-                  for t in tasks]
+        remote = [replace(_resolve_start(t, None), path=os.path.abspath(t.path),
+                          out=os.path.abspath(t.out) if t.out else None) for t in tasks]
         futs = [client.submit(run_task, t, pure=False, key=f"planner-{i}-{os.getpid()}-{time.time_ns()}")
                 for i, t in enumerate(remote)]
         pending = set(range(len(futs)))
@@ -377,8 +400,9 @@ class _Progress:
 
 # ------------------------------------------------------------------ planner solve A B ... --jobs N
 def run_batch(paths, out=None, overrides=None, scenario=None, force=False, jobs=1, executor="process",
-              scheduler=None, progress=True) -> list:
-    """Solve every input; results to ``out`` (a folder; default results/); one outcome per input."""
+              scheduler=None, progress=True, duals=True) -> list:
+    """Solve every input; results to ``out`` (a folder; default results/); one outcome per input.
+    Each solve starts from the plan solved before it (a MIP start, used when it is the same network)."""
     from planner.workflows.run import results_path
 
     if out is not None and str(out).lower().endswith(".xlsx"):
@@ -389,7 +413,7 @@ def run_batch(paths, out=None, overrides=None, scenario=None, force=False, jobs=
         targets = [results_path(p, out, many=True) for p in paths]
     targets = reserve_names(targets, force)
     tasks = [Task(path=str(p), label=str(p), out=str(t), overrides=dict(overrides or {}), scenario=scenario,
-                  force=force) for p, t in zip(paths, targets)]
+                  force=force, start=PREVIOUS, duals=duals) for p, t in zip(paths, targets)]
     return run_tasks(tasks, jobs=jobs, executor=executor, scheduler=scheduler, progress=progress,
                      title=f"solving {len(tasks)} input(s)")
 

@@ -31,6 +31,7 @@ import pandas as pd
 from planner.common.problems import PlannerError
 from planner.input.reader import check_results_file
 from planner.report.schema import RESULT_SHEETS
+from planner.workflows.sweep import TOLERANCE_NOTE, within_tolerance
 
 KEYS = {s.name: list(s.keys) for s in RESULT_SHEETS if s.name != "summary"}  # the results schema's row keys
 KEYS.update({  # coalition workbooks (planner coalition, SPEC §6)
@@ -134,6 +135,7 @@ def headline_frame(books, labels, tol, rtol, names=None):
     rows = []
     ref = labels[0]
     names = names or labels
+    gaps = [_gap_musd(d) for d in vals]
     for k in order:
         r = {"figure": k}
         raw = {}
@@ -153,8 +155,23 @@ def headline_frame(books, labels, tol, rtol, names=None):
                 dv = 0.0
             r[f"Δ {lab}−{ref}"] = dv
             r[f"% {lab}−{ref}"] = dv / abs(a) if dv is not None and a not in (None, 0.0) else None
+            g = gaps[0] + gaps[labels.index(lab)]
+            money = k.endswith("_musd") and k not in ("mip_gap_musd", "mip_dual_bound_musd")
+            r[f"note {lab}−{ref}"] = f"{TOLERANCE_NOTE} (±{g:,.3f} MUSD, the runs' combined gaps)" \
+                if money and within_tolerance(dv, gaps[0], gaps[labels.index(lab)]) else ""
         rows.append(r)
     return pd.DataFrame(rows)
+
+
+def _gap_musd(summary: dict) -> float:
+    """A run's MIP gap in MUSD: the summary's mip_gap_musd, else mip_gap × |objective| (older results)."""
+    g = _num(summary.get("mip_gap_musd"))
+    if g is not None and g == g:
+        return abs(g)
+    share, obj = _num(summary.get("mip_gap")), _num(summary.get("objective_musd"))
+    if share is not None and obj is not None and share == share and obj == obj:
+        return abs(share * obj)
+    return 0.0
 
 
 def changed(d, ref, tol, rtol) -> bool:
@@ -472,6 +489,7 @@ def print_compare(head, infos, notes, labels, tol, names=None) -> None:
     for lab in labels[1:]:
         cols += [Col(f"Δ {lab}−{ref}", "right"), Col(f"% {lab}−{ref}", "right")]
     rows = []
+    tol_rows = False
     for _, r in head.iterrows():
         if not TERMINAL_FIGURES.match(str(r["figure"])):
             continue
@@ -484,10 +502,19 @@ def print_compare(head, infos, notes, labels, tol, names=None) -> None:
         for lab in labels[1:]:
             d, p = r[f"Δ {lab}−{ref}"], r[f"% {lab}−{ref}"]
             changed_ = d is not None and d == d and d != 0
+            if changed_ and r.get(f"note {lab}−{ref}"):  # within the runs' MIP gaps: noise, not an effect
+                tol_rows = True
+                changed_ = False
+                cells.append(Text("≈" + _fmt(d, sign=True), style="dim"))
+                cells.append("")
+                continue
             cells.append(Text(_fmt(d, sign=True), style="yellow") if changed_ else ("0" if d == 0 else ""))
             cells.append(f"{100 * p:+.2f}%" if p is not None and p == p and changed_ else "")
         rows.append(cells)
     print_table(con, f"headline figures, differences against {ref}", cols, rows)
+    if tol_rows:
+        con.print(Text(f"≈: {TOLERANCE_NOTE}: the difference is no larger than the two runs' MIP gaps "
+                       "(mip_gap_musd) added, so it is solver noise, not an effect"), soft_wrap=True)
     if infos:
         tcols = [Col("table"), Col("rows shown", "right"), Col("changed", "right")] + \
                 [Col(f"only in some, in {lab}", "right") for lab in labels] + [Col("hidden", "right")]

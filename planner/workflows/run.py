@@ -84,8 +84,11 @@ def settings_overrides(time_limit=None, mip_gap=None, sets=None) -> dict:
     return ov
 
 
-def solve_model(d: ModelData, fixed: dict | None = None, elastic: bool = False, direct: bool | None = None):
+def solve_model(d: ModelData, fixed: dict | None = None, elastic: bool = False, direct: bool | None = None,
+                start: dict | None = None, duals: bool = True):
     """Build and solve one prepared model; returns (ctx, result, phase times).
+    ``start``: a previous plan as a MIP start (planner.model.warmstart); ``duals`` False skips the
+    fixed-integer LP (no shadow prices).
 
     ``direct`` (default; PLANNER_HANDOFF=pyomo switches it off): rows go straight to HiGHS as
     coefficient arrays; otherwise they become Pyomo constraints compiled by Pyomo's
@@ -104,7 +107,7 @@ def solve_model(d: ModelData, fixed: dict | None = None, elastic: bool = False, 
         return ctx, SolveResult(status="infeasible", has_solution=False, message="structural"), times
     with gc_frozen():
         res = solve_ctx(ctx, time_limit=float(st["time_limit_s"]), mip_gap=float(st["mip_gap"]),
-                        threads=int(st["threads"] or 0), **highs_hooks())
+                        threads=int(st["threads"] or 0), start=start, duals=duals, **highs_hooks())
     times["handoff"] = res.times.get("handoff_compile", 0) + res.times.get("handoff_pass", 0)
     times["highs"] = res.times.get("highs", 0)
     times["highs_fixed_lp"] = res.times.get("highs_fixed_lp", 0)
@@ -149,7 +152,8 @@ def unbounded_hint(d: ModelData) -> str:
 @logged  # NAME.results.log beside the results: the planner's log and HiGHS's
 def solve_file(path: str, out: str | None = None, overrides: dict | None = None, scenario: str | None = None,
                force: bool = False, many: bool = False, fixed: dict | None = None, write: bool = True,
-               data: InputData | None = None, summary_rows=None, keep: bool = False, fmt: str = "xlsx") -> Outcome:
+               data: InputData | None = None, summary_rows=None, keep: bool = False, fmt: str = "xlsx",
+               start: dict | None = None, duals: bool = True) -> Outcome:
     """``summary_rows``: optional function Outcome -> [(key, value), ...], called once the objective is known;
     its rows follow the objective in the summary sheet (planner.workflows.decomp adds the decomposition's figures).
     ``fmt``: xlsx, csv or parquet (planner.report.formats)."""
@@ -172,7 +176,7 @@ def solve_file(path: str, out: str | None = None, overrides: dict | None = None,
     times["prepare"] = time.perf_counter() - t
     from planner.input.size import check_model_size
     check_model_size(inp, scenario)  # refuse a model the machine's memory cannot hold, before building it
-    ctx, res, st = solve_model(d, fixed=fixed)
+    ctx, res, st = solve_model(d, fixed=fixed, start=start, duals=duals)
     times.update(st)
     oc = Outcome(input=path, status=res.status, exit_code=0, times=times)
 
@@ -196,6 +200,9 @@ def solve_file(path: str, out: str | None = None, overrides: dict | None = None,
     oc.objective, oc.gap = res.objective, res.gap
     if summary_rows is not None:
         oc.summary_extra = list(summary_rows(oc))
+    if not duals and res.is_mip:
+        oc.summary_extra.append(("shadow_prices", "not computed (--no-duals): prices and security shadow prices "
+                                                  "are blank"))
     if res.status != "optimal":
         how_far = f"{100 * res.gap:.3g}% from optimal" if res.gap == res.gap else \
             "whose distance from optimal HiGHS did not report"

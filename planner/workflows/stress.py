@@ -169,8 +169,9 @@ def scenario_list(data) -> list[tuple[str, float]]:
 
 def run_stress(path: str, plan: str, out: str | None = None, overrides: dict | None = None,
                scenarios: list[str] | None = None, force: bool = False, jobs: int = 1, executor: str = "process",
-               scheduler: str | None = None, progress: bool = True):
-    """Run the stress test; returns (path written, scenarios DataFrame, plan report, outcomes)."""
+               scheduler: str | None = None, progress: bool = True, duals: bool = True):
+    """Run the stress test; returns (path written, scenarios DataFrame, plan report, outcomes).
+    Each scenario's optimum starts from the plan (a MIP start); ``duals`` False: no fixed-integer LPs."""
     from planner.common.files import free_name
     from planner.report.xlsio import write_workbook
 
@@ -193,15 +194,15 @@ def run_stress(path: str, plan: str, out: str | None = None, overrides: dict | N
     if joint:
         tasks.append(Task(path=str(path), label="plan: every scenario", out=None, write=False,
                           overrides=dict(overrides or {}), scenario=None, fixed=dict(fixed), keep=keep,
-                          meta={"scenario": None, "run": "plan"}))
+                          meta={"scenario": None, "run": "plan"}, duals=duals))
     for s, _ in scen:
         if not joint:
             tasks.append(Task(path=str(path), label=f"{s}: plan", out=None, write=False,
                               overrides=dict(overrides or {}), scenario=s, fixed=dict(fixed), keep=keep,
-                              meta={"scenario": s, "run": "plan"}))
+                              meta={"scenario": s, "run": "plan"}, duals=duals))
         tasks.append(Task(path=str(path), label=f"{s}: optimum", out=None, write=False,
                           overrides=dict(overrides or {}), scenario=s, keep=keep,
-                          meta={"scenario": s, "run": "optimum"}))
+                          meta={"scenario": s, "run": "optimum"}, start=dict(fixed), duals=duals))
     outcomes = run_tasks(tasks, jobs=jobs, executor=executor, scheduler=scheduler, progress=progress,
                          title=f"stress test: {len(scen)} scenario(s) x (plan, optimum)")
     by = {(oc.meta["scenario"], oc.meta["run"]): oc for oc in outcomes}
@@ -210,7 +211,8 @@ def run_stress(path: str, plan: str, out: str | None = None, overrides: dict | N
         # alone (then operations know that scenario's future; the note says so)
         joint = False
         more = [Task(path=str(path), label=f"{s}: plan", out=None, write=False, overrides=dict(overrides or {}),
-                     scenario=s, fixed=dict(fixed), keep=keep, meta={"scenario": s, "run": "plan"}) for s, _ in scen]
+                     scenario=s, fixed=dict(fixed), keep=keep, meta={"scenario": s, "run": "plan"}, duals=duals)
+                for s, _ in scen]
         outcomes += run_tasks(more, jobs=jobs, executor=executor, scheduler=scheduler, progress=progress,
                               title=f"stress test: the plan in each of {len(scen)} scenario(s) alone")
         by.update({(oc.meta["scenario"], oc.meta["run"]): oc for oc in outcomes[-len(more):]})

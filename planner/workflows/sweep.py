@@ -28,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from planner.common.problems import PlannerError
-from planner.workflows.batch import Task, reserve_names, run_tasks
+from planner.workflows.batch import PREVIOUS, Task, reserve_names, run_tasks
 
 log = logging.getLogger("planner")
 
@@ -127,8 +127,10 @@ def _slug(point: dict) -> str:
 # ------------------------------------------------------------------ running
 def run_sweep(path: str, sets, out: str | None = None, overrides: dict | None = None, scenario: str | None = None,
               force: bool = False, jobs: int = 1, executor: str = "process", scheduler: str | None = None,
-              progress: bool = True):
-    """Solve every point; returns (summary DataFrame, outcomes, path of sweep_summary.xlsx)."""
+              progress: bool = True, duals: bool = True):
+    """Solve every point; returns (summary DataFrame, outcomes, path of sweep_summary.xlsx).
+    Every point after the first starts from the plan solved before it (a MIP start; with --jobs, the first
+    point's plan); ``duals`` False skips the fixed-integer LP of each point (headline figures only)."""
     from planner.input.overrides import check_override_keys
     from planner.report.xlsio import write_workbook
 
@@ -157,7 +159,8 @@ def run_sweep(path: str, sets, out: str | None = None, overrides: dict | None = 
                     Path(renamed[0]).name)
     tasks = [Task(path=str(path), label=f"point {i}: " + ", ".join(f"{k.split('.', 1)[-1]}={v}" for k, v in p.items()),
                   out=str(t), overrides={**(overrides or {}), **p}, scenario=scenario, force=force,
-                  keep=("investments", "supply"), meta={"point": i, **p})
+                  keep=("investments", "supply"), meta={"point": i, **p},
+                  start=PREVIOUS if i > 1 else None, duals=duals)
              for i, (p, t) in enumerate(zip(points, targets), 1)]
     outcomes = run_tasks(tasks, jobs=jobs, executor=executor, scheduler=scheduler, progress=progress,
                          title=f"sweep of {len(tasks)} point(s)")
@@ -205,6 +208,7 @@ def summary_frame(keys: list[str], outcomes) -> pd.DataFrame:
         for k in keys:
             r[k] = _typed(oc.meta.get(k, ""))
         r.update(status=oc.status, objective_musd=oc.objective, mip_gap=oc.gap,
+                 mip_gap_musd=h.get("mip_gap_musd", float("nan")),
                  expected_cost_musd=h.get("expected_cost_musd", float("nan")))
         ok = not oc.exit_code
         for k in cats:
@@ -232,12 +236,40 @@ def summary_frame(keys: list[str], outcomes) -> pd.DataFrame:
         r["message"] = (oc.message or "")[:2000]
         rows.append(r)
     df = pd.DataFrame(rows)
+    if len(df):
+        add_tolerance_columns(df)
     # drop commodity columns that are zero at every point (keeps the sheet readable)
     for c in commodities:
         for col in (f"built_{c}_tpa", f"stock_built_{c}_t", f"dependence_{c}_share"):
             if col in df and not (df[col].fillna(0) != 0).any():
                 df = df.drop(columns=col)
     return df
+
+
+TOLERANCE_NOTE = "within solver tolerance"
+
+
+def within_tolerance(delta: float, gap_a: float, gap_b: float) -> bool:
+    """A difference of two solved objectives no larger than their combined MIP gaps (MUSD) is solver noise:
+    either run may lie anywhere within its gap of its own optimum (issue 18)."""
+    if delta is None or delta != delta or delta == 0:
+        return False
+    g = (gap_a if gap_a == gap_a else 0.0) + (gap_b if gap_b == gap_b else 0.0)
+    return abs(delta) <= g
+
+
+def add_tolerance_columns(df: pd.DataFrame) -> None:
+    """``objective_change_musd`` (against the point before) and ``change_note``: "within solver tolerance"
+    when the change is no larger than the two points' combined MIP gaps in MUSD."""
+    obj = pd.to_numeric(df["objective_musd"], errors="coerce")
+    gap = pd.to_numeric(df.get("mip_gap_musd", pd.Series(float("nan"), index=df.index)), errors="coerce")
+    ch = obj.diff()
+    note = [""] + [f"{TOLERANCE_NOTE} (|change| <= {g0 + g1:,.3f} MUSD, the two points' gaps)"
+                   if within_tolerance(d, g0, g1) else ""
+                   for d, g0, g1 in zip(ch.iloc[1:], gap.fillna(0).iloc[:-1], gap.fillna(0).iloc[1:])]
+    pos = list(df.columns).index("expected_cost_musd") + 1
+    df.insert(pos, "objective_change_musd", ch)
+    df.insert(pos + 1, "change_note", note)
 
 
 def worst_share(sup: pd.DataFrame, commodity: str) -> float:
