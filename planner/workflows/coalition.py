@@ -39,6 +39,8 @@ DEFAULT_PENALTY = 100_000.0   # USD/t where the workbook sets no shortage penalt
 DEFAULT_SAMPLES = 30          # permutations when the bloc is beyond --exact-max and --samples is not given
 RELAXABLE = {"max_concern_share", "min_stock_days", "min_domestic_share", "max_shortage_share", "demand (unmet)"}
 MUSD = 1e-6
+WARM_STARTS = ("MIP start per coalition: the grand coalition's plan restricted to S (more than half the members), else "
+               "the union of its members' standalone plans")
 
 
 class MembersError(PlannerError):
@@ -101,6 +103,18 @@ def _relax(ctx, d, penalty: float) -> tuple[float, bool]:
     return const, exact
 
 
+def _gross_offset(ctx, d, offset: float) -> float:
+    """Add the constant ``offset`` (MUSD) to the objective of a built model (risk-neutral objective only) so that
+    the relative MIP gap is measured against the coalition's gross cost; returns the offset added."""
+    if offset <= 0 or float(d.settings.get("risk_aversion") or 0.0) > 0 or ctx.structural:
+        return 0.0
+    w = dict(zip(d.scen, d.prob))
+    v = ctx.var("coalition_gap_offset", [0])[0]
+    ctx.fix(v, 1.0)
+    ctx.set_objective([(coef if s is None else w[s] * coef, x) for s, _m, _c, coef, x in ctx.costs] + [(offset, v)])
+    return offset
+
+
 def solve_coalition(task):
     """Batch task: c(S) for S = task.meta['members'] from the in-memory input ``task.data``
     (an :class:`planner.workflows.run.Outcome`; ``headline`` carries relaxed, relaxed_t, relaxed_what)."""
@@ -119,11 +133,15 @@ def solve_coalition(task):
           "threads": int(st["threads"] or 0), "duals": want}
     t0 = time.perf_counter()
     ctx = build(d)
-    res = None if ctx.structural else solve_ctx(ctx, **kw)
+    offset = _gross_offset(ctx, d, float(task.meta.get("offset") or 0.0))
+    res = None if ctx.structural else solve_ctx(ctx, start=task.meta.get("start") or None, **kw)
     oc = Outcome(input=task.path, status=res.status if res is not None else "infeasible", exit_code=0)
-    oc.headline = {"relaxed": False, "relaxed_t": 0.0, "relaxed_what": ""}
+    oc.headline = {"relaxed": False, "relaxed_t": 0.0, "relaxed_what": "", "plan": {}}
     if res is not None and res.has_solution:
-        oc.objective, oc.gap = res.objective, res.gap
+        from planner.model.warmstart import plan_of
+        oc.headline["plan"] = plan_of(ctx, res)
+        oc.objective = res.objective - offset
+        oc.gap = res.gap * abs(res.objective) / max(abs(oc.objective), 1e-9) if res.gap == res.gap else res.gap
         if want:
             from planner.report.results import extract
             oc.tables = extract(ctx, res)
@@ -164,7 +182,7 @@ def solve_coalition(task):
         obj -= ELASTIC_PENALTY * sum(seen.values())
         obj += sum(w[s] * coef * val(v) for s, _m, _c, coef, v in ctx.relaxed_extra)
     oc.status, oc.objective, oc.gap = "relaxed", obj, res.gap
-    oc.headline = {"relaxed": True, "relaxed_t": float(sum(gave.values())),
+    oc.headline = {"relaxed": True, "relaxed_t": float(sum(gave.values())), "plan": {},
                    "relaxed_what": "; ".join(f"{k} {v:,.1f} t" for k, v in sorted(gave.items(), key=lambda kv: -kv[1]))}
     if want:
         from planner.report.results import extract
@@ -325,14 +343,29 @@ def run_coalition(path: str, out: str | None = None, overrides: dict | None = No
         needed = sorted(need)
     # largest coalitions first: the longest solves start early and the pool ends evenly
     needed.sort(key=lambda m: (-int(m).bit_count(), m))
-    label = lambda m: "+".join(N[i] for i in range(n) if (m >> i) & 1)
-    tasks = [Task(path=str(path), label=label(m), write=False, fn=solve_coalition, data=base,
-                  keep=("costs", "fiscal", "offtakes", "stockpiles") if m == full else (),
-                  meta={"members": [N[i] for i in range(n) if (m >> i) & 1], "mask": m, "penalty": penalty})
-             for m in needed]
-    outcomes = run_tasks(tasks, jobs=jobs, executor=executor, scheduler=scheduler, progress=progress,
-                         title=f"{len(tasks)} coalitions of {n} members")
+
+    def task(m, offset=0.0, start=None):
+        return Task(path=str(path), label="+".join(N[i] for i in range(n) if (m >> i) & 1), write=False,
+                    fn=solve_coalition, data=base, keep=("costs", "fiscal", "offtakes", "stockpiles") if m == full else (),
+                    meta={"members": [N[i] for i in range(n) if (m >> i) & 1], "mask": m, "penalty": penalty,
+                          "offset": offset, "start": start})
+
     result = CoalitionResult(members=N, mode="exact" if exact else "sampled")
+    # phase 1: the grand coalition (the ordinary solve) and every member alone; phase 2: the rest, each MIP gap
+    # measured against the coalition's gross cost and warm-started from a related plan (see start_for)
+    first = [full] + [1 << i for i in range(n)]
+    outcomes = run_tasks([task(m) for m in first], jobs=jobs, executor=executor, scheduler=scheduler,
+                         progress=progress, title=f"the bloc and its {n} members alone")
+    if not any(oc.exit_code == INTERRUPTED for oc in outcomes):
+        done = {oc.meta["mask"]: oc for oc in outcomes}
+        neg = {i: max(0.0, -done[1 << i].objective) if done[1 << i].objective == done[1 << i].objective else 0.0
+               for i in range(n)}
+        owner = owners(base)
+        rest = [m for m in needed if m not in done]
+        outcomes += run_tasks([task(m, 2 * sum(neg[i] for i in range(n) if (m >> i) & 1),
+                                    start_for(m, n, N, done, owner)) for m in rest],
+                              jobs=jobs, executor=executor, scheduler=scheduler, progress=progress,
+                              title=f"{len(rest)} coalitions of {n} members")
     if any(oc.exit_code == INTERRUPTED for oc in outcomes):
         result.interrupted = True
         return result
@@ -403,7 +436,7 @@ def run_coalition(path: str, out: str | None = None, overrides: dict | None = No
                ("wall_time_s", round(time.perf_counter() - t_start, 2)),
                ("solve_time_sum_s", round(float(coal["time_s"].sum()), 2)),
                ("jobs", jobs), ("executor", executor),
-               ("warm_starts", "none: each coalition is solved from scratch (no MIP start in the solver layer yet)"),
+               ("warm_starts", WARM_STARTS),
                ("input_path", str(Path(base.path).resolve())), ("input_sha256", base.sha256),
                ("timestamp", _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")),
                ("money", "MUSD, discounted to base_year, probability-weighted (the objective of each solve)")]
@@ -428,6 +461,34 @@ def run_coalition(path: str, out: str | None = None, overrides: dict | None = No
         result.out = write_workbook(target, tables, charts=lambda wb: add_coalition_charts(wb, alloc, methods),
                                     inputs=[path])
     return result
+
+
+def owners(inp) -> dict:
+    """Decision key -> the member it belongs to: ("build", process) -> its member, ("signed", offtake) -> its buyer."""
+    T = inp.tables
+    out = {("build", p): m for p, m in zip(T["processes"]["process"], T["processes"]["member"])}
+    out.update({("signed", o): m for o, m in zip(T["offtakes"]["offtake"], T["offtakes"]["member"])})
+    return out
+
+
+def start_for(mask: int, n: int, N: list, done: dict, owner: dict) -> dict | None:
+    """A MIP start for coalition ``mask``: the grand coalition's plan restricted to S's own decisions when S holds
+    more than half the members, else the union of its members' standalone plans (a start can make a solve
+    faster, never change its answer: planner.model.warmstart)."""
+    S = {N[i] for i in range(n) if (mask >> i) & 1}
+    full = (1 << n) - 1
+    if 2 * len(S) > n and full in done:
+        plans = [done[full].headline.get("plan") or {}]
+    else:
+        plans = [done[1 << i].headline.get("plan") or {} for i in range(n) if (mask >> i) & 1 and (1 << i) in done]
+
+    def mine(k):
+        if k[0] == "stock_build":
+            return k[1] in S
+        return owner.get(k[:2]) in S
+
+    plan = {k: v for p in plans for k, v in p.items() if mine(k)}
+    return plan or None
 
 
 def status_quo(tables: dict, N: list, base) -> dict:
@@ -470,7 +531,7 @@ def core_table(coal: pd.DataFrame, methods: list, cN: float, eps: float, noise: 
         rows.append({"allocation": mth.replace("_", " "), "in_core": inside, "most_blocking": ", ".join(who),
                      "excess_musd": e, "verdict": verdict, "checked": scope})
     if not math.isnan(eps):
-        rows.append({"allocation": "least core", "in_core": eps <= tol, "most_blocking": "",
+        rows.append({"allocation": "least core ε", "in_core": eps <= tol, "most_blocking": "",
                      "excess_musd": eps, "verdict": ("the core is empty: " if eps > tol else "the core is not empty: ")
                      + f"the smallest possible largest excess is {eps:,.1f} MUSD", "checked": scope})
     return pd.DataFrame(rows, columns=["allocation", "in_core", "most_blocking", "excess_musd", "verdict", "checked"])
@@ -536,7 +597,10 @@ def print_coalition(result: CoalitionResult) -> None:
         row.append(f"{r.saving_shapley_musd:,.1f}")
         t.add_row(*row)
     con.print(t)
-    con.print(f"c(N) = {float(s['c_N_musd']):,.1f} MUSD; the bloc saves {float(s['total_saving_musd']):,.1f} MUSD "
-              "against every member alone", soft_wrap=True)
+    saving = float(s["total_saving_musd"])
+    con.print(f"c(N) = {float(s['c_N_musd']):,.1f} MUSD; " + (
+        f"the bloc saves {saving:,.1f} MUSD against every member alone" if saving >= 0 else
+        f"the bloc costs {-saving:,.1f} MUSD more than its members alone"), soft_wrap=True, markup=False,
+        highlight=False)
     for r in result.tables["core"].itertuples():
         con.print(f"{r.allocation}: {r.verdict}", soft_wrap=True, markup=False, highlight=False)

@@ -172,6 +172,20 @@ def test_symmetry_and_dummy(tmp_path):
         assert sum(x.values()) == pytest.approx(costs(res)["A, B, C, D"], abs=1e-6)
 
 
+def test_export_revenue_and_gross_gap_offset(tmp_path):
+    # A: a mine of 30,000 t/yr at 400 USD/t, no demand; OX may be exported at 0.9 x 1000; route 50 USD/t.
+    # c(A) = 30,000 x (400 - 900) = -15 MUSD (negative: export revenue); c(B) = 20,000 x 1000 = 20;
+    # c(AB) = 12 (mine) + 20,000 x 50 (to B) - 10,000 x 900 (exported) = 4 (shipping to B saves 1000 - 50 > 900).
+    # Shapley: A (-15 + 4 - 20)/2 = -15.5, B (20 + 4 + 15)/2 = 19.5. AB is solved with its MIP gap measured
+    # against its gross cost (a constant 2 x 15 added to the objective and taken off again).
+    b = book(["A", "B"], {"B": 20_000}, mine_tpa=30_000)
+    b["commodities"][0]["export_price_factor"] = 0.9
+    b["settings"][3]["value"] = 50
+    res = run(tmp_path, b)
+    assert costs(res) == pytest.approx({"A": -15, "B": 20, "A, B": 4}, abs=1e-6)
+    assert alloc(res, "shapley_musd") == pytest.approx({"A": -15.5, "B": 19.5}, abs=1e-6)
+
+
 def test_infeasible_alone_is_relaxed_at_the_penalty(tmp_path):
     # A and B each need 10,000 t; only B has a stockpile (5,000 t held all year: end stock >= initial);
     # a bloc-wide row asks for 36.5 stock days = 10% of consumption.
@@ -192,6 +206,7 @@ def test_infeasible_alone_is_relaxed_at_the_penalty(tmp_path):
     assert any("relaxed" in m for m in res.messages)
 
 
+@pytest.mark.slow
 def test_ledger_sheet_in_grand_coalition(tmp_path):
     res = run(tmp_path, book(["A", "B"], {"A": 10_000, "B": 20_000}, mine_tpa=30_000))
     led = res.tables["ledger"]
@@ -230,6 +245,7 @@ def test_every_coalition_infeasible(tmp_path):
     assert not (tmp_path / "o.xlsx").exists()
 
 
+@pytest.mark.slow
 def test_cli_writes_workbook_and_table(tmp_path):
     p = write_book(tmp_path / "g.xlsx", book(["A", "B"], {"A": 10_000, "B": 20_000}, mine_tpa=30_000))
     out = tmp_path / "o.xlsx"
@@ -253,3 +269,41 @@ def test_sampled_mode_end_to_end_five_members(tmp_path):
     for m in dem:
         assert abs(sm[m] - ex[m]) <= 4 * se[m] + 1e-6
     assert not math.isnan(max(se.values()))
+
+
+def test_ledger_by_hand_in_results(tmp_path):
+    # A's mine (30,000 t at 400 USD/t) covers A (10,000 t) and 20,000 t of B's 25,000 t; B imports 5,000 t from
+    # ROW with a 10 USD/t tariff. OX has a floor of 1200 against a market price of 1000: support
+    # 200 x 30,000 = 6 MUSD, borne 1:3 by A and B (burden shares) -> A pays 1.5, B 4.5; A's producers receive 6.
+    # Tariff revenue B = 5,000 x 10 = 0.05 MUSD. Net fiscal position: A -1.5, B 0.05 - 4.5 = -4.45.
+    from planner.workflows.run import solve_file
+
+    b = book(["A", "B"], {"A": 10_000, "B": 25_000}, mine_tpa=30_000)
+    b["members"] = [{"member": "A", "burden_share": 1}, {"member": "B", "burden_share": 3}]
+    b["commodities"][0]["floor_price_usd_per_t"] = 1200
+    b["suppliers"][0]["tariff_usd_per_t"] = 10
+    oc = solve_file(write_book(tmp_path / "l.xlsx", b), write=False)
+    led = oc.tables["ledger"]
+    row = led[led["scenario"] == "base"].set_index("member")
+    assert row.at["A", "floor_support_paid_musd"] == pytest.approx(1.5)
+    assert row.at["A", "floor_support_received_musd"] == pytest.approx(6.0)
+    assert row.at["B", "floor_support_paid_musd"] == pytest.approx(4.5)
+    assert row.at["B", "tariff_revenue_musd"] == pytest.approx(0.05)
+    assert row["net_fiscal_position_musd"].to_dict() == pytest.approx({"A": -1.5, "B": -4.45})
+    assert bool(row.at["A", "worst_scenario"]) and bool(row.at["B", "worst_scenario"])
+    exp = led[led["scenario"] == "(expected)"].set_index("member")
+    assert exp.at["B", "net_fiscal_position_musd"] == pytest.approx(-4.45)
+
+
+@pytest.mark.slow
+def test_compare_two_coalition_workbooks(tmp_path):
+    a = run(tmp_path, book(["A", "B"], {"A": 10_000, "B": 20_000}, mine_tpa=30_000))
+    (tmp_path / "b").mkdir()
+    b = run(tmp_path / "b", book(["A", "B"], {"A": 10_000, "B": 20_000}, mine_tpa=20_000))
+    out = tmp_path / "cmp.xlsx"
+    r = run_cli("compare", a.out, b.out, "-o", out)
+    assert r.exit_code == 0, r.output
+    assert "c_N_musd" in r.output and "Traceback" not in r.output
+    wb = openpyxl.load_workbook(out, read_only=True)
+    assert {"allocation", "coalitions", "core"} <= set(wb.sheetnames)
+    wb.close()
