@@ -12,9 +12,18 @@ scenario instead of as one extensive form (EF, :mod:`planner.workflows.run`):
    built, offtakes signed, plus the CVaR threshold η when λ > 0 (η is chosen
    before the scenario is known; with it in the first stage
    Σ_s π_s [(1 − λ) cost_s + λ (η + ξ_s / (1 − α))] is the EF objective).
-   No family links scenarios other than through these variables (budgets,
-   security targets, take-or-pay and stock rules are all per scenario; see
-   docs/decomposition.md), so every valid input decomposes exactly.
+   No family links scenarios other than through these variables and the
+   scenario tree (budgets, security targets, take-or-pay and stock rules are
+   all per scenario; see docs/decomposition.md), so every valid input
+   decomposes exactly.
+   **Scenario tree** (SPEC §3 "Information", :func:`ph_tree`): where
+   scenarios share operations beyond the first stage (``ModelData.tree``),
+   mpi-sppy gets a multi-stage tree: ROOT holds the first stage, then one
+   stage per model year while two scenarios still share a node; the node of
+   year t holds the operations of year t (the keys of any of its scenarios;
+   one a scenario lacks is fixed at 0 there, as in the extensive form).  A
+   trivial tree (every scenario its own node from the first year) is the
+   plain two-stage model above.
 2. **Progressive hedging** (``mpisppy.opt.ph.PH``; serial, or one scenario
    group per MPI rank under ``mpiexec``): iteration 0 solves each scenario on
    its own (wait-and-see); Σ_s π_s of those optima is a valid lower bound
@@ -78,10 +87,11 @@ log = logging.getLogger("planner")
 
 with contextlib.redirect_stdout(io.StringIO()):  # mpi-sppy prints a banner on import
     import mpisppy.MPI as mpi
-    import mpisppy.utils.sputils as sputils
     from mpisppy.convergers.converger import Converger
     from mpisppy.extensions.extension import Extension
     from mpisppy.opt.ph import PH
+    from mpisppy.utils import sputils
+    from mpisppy.utils.prox_approx import ProxApproxManagerContinuous
 
 def rank() -> int:
     """This process's MPI rank (0 without MPI: mpi-sppy's stand-in communicator)."""
@@ -116,11 +126,146 @@ class PHResult:
     rounded: list = field(default_factory=list)  # keys whose consensus was not integral
     ranks: int = 1             # MPI ranks PH ran on
     largest: dict | None = None  # the largest module builds any scenario chose (largest_plan)
+    tree: str = ""             # the scenario tree PH used, in words (tree_summary)
 
     @property
     def bound(self) -> float:
-        vals = [b for b in (self.trivial_bound, self.lagrangian_bound) if b == b]
+        vals = [b for b in (self.trivial_bound, self.lagrangian_bound) if not math.isnan(b)]
         return max(vals) if vals else float("nan")
+
+
+# --------------------------------------------------------------------------- the scenario tree (SPEC §3)
+OPS = (("Q", "production"), ("I", "imports"), ("D", "deliveries"), ("L", "stock_level"), ("U", "stock_fill"),
+       ("W", "stock_draw"), ("X", "exports"), ("V", "disposal"), ("H", "shortage"), ("F", "flows"))
+"""The operation variables of :class:`planner.model.context.Ctx` (keys ending in (year, scenario)): those
+``ctx.var(..., ops=True)`` aliases per node of the scenario tree in the extensive form."""
+
+
+@dataclass
+class Node:
+    name: str                  # mpi-sppy's name: ROOT_i_j... (ROOT is the first stage)
+    year: int                  # the model year whose operations the node holds
+    ti: int                    # its index in d.years
+    scenarios: list            # the scenarios sharing it, in tree order
+    prob: float                # Σ π_s over them
+    cond_prob: float           # prob / the parent's prob
+    parent: str
+    keys: list = field(default_factory=list)  # (field, key without (year, scenario)) in any of its scenarios
+
+
+@dataclass
+class PHTree:
+    """The multi-stage scenario tree mpi-sppy gets: ROOT (the first stage: builds, stockpile capacity,
+    signings, η), then one stage per model year up to the last year in which two scenarios still share a
+    node (``stages`` years); each year node holds that year's operations, shared by its scenarios.  After
+    the last shared year every scenario is on its own (its leaf)."""
+
+    order: list                # scenario names in tree order (each node's scenarios contiguous)
+    nodes: dict                # name -> Node (year nodes only)
+    path: dict                 # scenario -> [node names of years 0 .. stages-1]
+    leaves: dict               # scenario -> its leaf's name
+    stages: int                # number of year stages (≥ 1)
+    width: list                # per year stage: the number of nonanticipative variables of every node
+
+    @property
+    def all_nodenames(self) -> list:
+        return ["ROOT"] + list(self.nodes) + [self.leaves[s] for s in self.order]
+
+    @property
+    def shared_nodes(self) -> int:
+        """Year nodes shared by two scenarios or more (where PH enforces non-anticipativity of operations)."""
+        return sum(len(n.scenarios) > 1 for n in self.nodes.values())
+
+
+def ph_tree(d, inp: InputData | None = None) -> PHTree | None:
+    """The tree of ``d`` (``prepare(inp)``, ``d.tree``) as mpi-sppy's multi-stage tree, or None where it is
+    trivial: every scenario its own node from the first year (foresight beyond the horizon, or data that differ
+    in the first year) — the plain two-stage model.  With ``inp`` the nodes' operation keys are filled in
+    (:func:`_node_keys`)."""
+    rep = d.tree
+    if rep is None or d.S < 2 or len(set(rep[0].tolist())) == d.S:
+        return None
+    scen, nT = list(d.scen), d.nT
+    shared = [ti for ti in range(nT) if len(set(rep[ti].tolist())) < d.S]
+    stages = max(shared) + 1
+    for ti in range(1, stages):  # the groups only split as the years pass (tree.py); a merge is a bug
+        for a in range(d.S):
+            for b in range(d.S):
+                if rep[ti, a] == rep[ti, b] and rep[ti - 1, a] != rep[ti - 1, b]:
+                    raise PlannerError(f"the scenario tree joins '{scen[a]}' and '{scen[b]}' again in "
+                                       f"{d.years[ti]}: --decompose ph needs a tree")
+    order = sorted(range(d.S), key=lambda si: tuple(int(rep[ti, si]) for ti in range(stages)) + (si,))
+    prob = dict(zip(scen, map(float, d.prob)))
+    nodes, path, leaves = {}, {s: [] for s in scen}, {}
+    kids = {"ROOT": 0}
+    by_group = {}  # (ti, rep) -> node name
+    for si in order:
+        s = scen[si]
+        parent, pprob = "ROOT", 1.0
+        for ti in range(stages):
+            g = (ti, int(rep[ti, si]))
+            name = by_group.get(g)
+            if name is None:
+                name = f"{parent}_{kids[parent]}"
+                kids[parent] += 1
+                kids[name] = 0
+                members = [scen[j] for j in order if (ti, int(rep[ti, j])) == g]
+                p = sum(prob[x] for x in members)
+                nodes[name] = Node(name, d.years[ti], ti, members, p, p / pprob if pprob > 0 else 0.0, parent)
+                by_group[g] = name
+            path[s].append(name)
+            parent, pprob = name, nodes[name].prob
+        leaves[s] = f"{parent}_{kids[parent]}"
+        kids[parent] += 1
+    tr = PHTree(order=[scen[si] for si in order], nodes=nodes, path=path, leaves=leaves, stages=stages,
+                width=[0] * stages)
+    if inp is not None:
+        _node_keys(tr, inp)
+    return tr
+
+
+def _node_keys(tr: PHTree, inp: InputData) -> None:
+    """Each year node's operation keys: the union over its scenarios of the keys of that year in each scenario's
+    own model (a direct build, as fast as the solve path's; the scenario models PH solves are built the same
+    way).  A key some scenario of the node lacks is 0 there, so PH makes it 0 in all of them — as the extensive
+    form does (planner.model.context: "the shared decision must work in every scenario of the node")."""
+    have = {}
+    for s in tr.order:
+        ctx = build(prepare(inp, scenario=s), elastic=False, direct=True)
+        have[s] = {f: list(getattr(ctx, f)) for f, _ in OPS}
+    for n in tr.nodes.values():
+        seen = {}
+        for s in n.scenarios:
+            for f, _ in OPS:
+                for k in have[s][f]:
+                    if k[-2] == n.year:
+                        seen.setdefault((f, k[:-2]), None)
+        n.keys = list(seen)
+        tr.width[n.ti] = max(tr.width[n.ti], len(n.keys))
+
+
+def attach_tree(m, ctx, sname: str, tr: PHTree, first_cost, varlist: list) -> None:
+    """Scenario ``sname``'s path through the tree as mpi-sppy's ``_mpisppy_node_list``: ROOT with the first
+    stage, then per year stage its node with that year's operations in the node's key order.  A key this scenario
+    lacks, and the padding that gives every node of a stage the same number of variables (mpi-sppy's rule), are
+    variables fixed at 0."""
+    from mpisppy.scenario_tree import ScenarioNode
+
+    nodes = [ScenarioNode("ROOT", 1.0, 1, first_cost, varlist, m)]
+    missing = sum(tr.width)
+    m.ph_zero = pyo.Var(range(missing), bounds=(0.0, 0.0), initialize=0.0, dense=True)
+    zeros = iter(m.ph_zero.values())
+    for stage, name in enumerate(tr.path[sname]):
+        n = tr.nodes[name]
+        lst = []
+        for f, k in n.keys:
+            v = getattr(ctx, f).get(k + (n.year, sname))
+            lst.append(v if v is not None else next(zeros))
+        lst += [next(zeros) for _ in range(tr.width[stage] - len(lst))]
+        nodes.append(ScenarioNode(name, n.cond_prob, stage + 2, 0.0, lst, m, parent_name=n.parent))
+    for z in m.ph_zero.values():
+        z.fix(0.0)
+    m._mpisppy_node_list = nodes
 
 
 # --------------------------------------------------------------------------- scenario models
@@ -132,8 +277,9 @@ def check_decomposable(inp: InputData, path: str) -> None:
                            "solve it without --decompose")
 
 
-def scenario_creator(sname: str, inp: InputData, probs: dict):
-    """Scenario ``sname`` alone as a Pyomo model (planner's families), with its probability and root node."""
+def scenario_creator(sname: str, inp: InputData, probs: dict, tree: PHTree | None = None):
+    """Scenario ``sname`` alone as a Pyomo model (planner's families), with its probability and root node; with
+    ``tree`` (:func:`ph_tree`) its path through the multi-stage scenario tree (:func:`attach_tree`)."""
     d = prepare(inp, scenario=sname)
     ctx = build(d, elastic=False, direct=False)
     if ctx.structural:  # infeasible before solving (e.g. a demand nothing can supply): explained by the caller
@@ -145,7 +291,10 @@ def scenario_creator(sname: str, inp: InputData, probs: dict):
         keys.append(("cvar_eta",))
         varlist.append(m.cvar_eta[0])
     m.first_stage_cost = pyo.Expression(expr=lin([(coef, v) for s, _m, _c, coef, v in ctx.costs if s is None]))
-    sputils.attach_root_node(m, m.first_stage_cost, varlist)
+    if tree is None:
+        sputils.attach_root_node(m, m.first_stage_cost, varlist)
+    else:
+        attach_tree(m, ctx, sname, tree, m.first_stage_cost, varlist)
     m._mpisppy_probability = probs[sname]
     m._planner_keys = keys
     m._planner_limits = first_stage_limits(d, keys)
@@ -176,44 +325,111 @@ def _allreduce(ph, arr: np.ndarray, op) -> np.ndarray:
     return out
 
 
+@dataclass
+class Layout:
+    """Every nonanticipative variable of the tree at one *global position*: the first stage (ROOT) at 0 … n0 − 1,
+    then each year node's variables in turn.  A scenario's nonants (mpi-sppy's order: its nodes from ROOT down)
+    sit at ``pos[scenario]``; ``prob[i]`` is the probability of position i's node (1 at ROOT), so
+    x̄_i = Σ_{s in node} π_s x_si / prob_i.  ``hedged[i]``: the node has two scenarios or more (PH's W and
+    proximal term act there; a node with one scenario, or a padding variable, needs neither)."""
+
+    n0: int
+    prob: np.ndarray
+    hedged: np.ndarray
+    pos: dict
+    node: np.ndarray           # per position: its year node's number (-1 at ROOT)
+
+
+def layout(ph, tr: PHTree | None) -> Layout:
+    first = next(iter(ph.local_scenarios.values()))
+    n0 = first._mpisppy_data.nlens["ROOT"]
+    prob, hedged, node, offset = [np.ones(n0)], [np.ones(n0, dtype=bool)], [np.full(n0, -1)], {"ROOT": 0}
+    at = n0
+    for j, (name, n) in enumerate(tr.nodes.items() if tr is not None else ()):
+        w = tr.width[n.ti]
+        offset[name] = at
+        at += w
+        prob.append(np.full(w, n.prob))
+        hedged.append(np.full(w, len(n.scenarios) > 1))
+        node.append(np.full(w, j))
+    pos = {}
+    for sname, s in ph.local_scenarios.items():
+        pos[sname] = np.array([offset[ndn] + i for ndn, i in s._mpisppy_data.nonant_indices], dtype=int)
+    return Layout(n0=n0, prob=np.maximum(np.concatenate(prob), 1e-300), hedged=np.concatenate(hedged), pos=pos,
+                  node=np.concatenate(node))
+
+
+def _scattered(ph):
+    """(layout, [(π_s, positions, values)] of the local scenarios)."""
+    lay = ph._planner_layout
+    out = []
+    for sname, s in ph.local_scenarios.items():
+        x = np.array([v._value if v._value is not None else 0.0 for v in s._mpisppy_data.nonant_indices.values()])
+        out.append((s._mpisppy_probability, lay.pos[sname], x))
+    return lay, out
+
+
 def _nonant_stats(ph):
-    """Across all scenarios (all ranks): x̄ = Σ π x, Σ π |x − x̄|, max x and min x of every nonant."""
-    scen = list(ph.local_scenarios.values())
-    X = np.array([[v._value if v._value is not None else 0.0 for v in s._mpisppy_data.nonant_indices.values()]
-                  for s in scen])
-    P = np.array([s._mpisppy_probability for s in scen])
-    xbar = _allreduce(ph, P @ X, mpi.SUM)
-    dev = _allreduce(ph, P @ np.abs(X - xbar), mpi.SUM)
-    xmax = _allreduce(ph, X.max(axis=0), mpi.MAX)
-    xmin = _allreduce(ph, X.min(axis=0), mpi.MIN)
-    return xbar, dev, xmax, xmin
+    """Across all scenarios (all ranks), per global position (:class:`Layout`): x̄ (the node's probability-weighted
+    mean), Σ π |x − x̄| / P(node), max x and min x."""
+    lay, loc = _scattered(ph)
+    N = len(lay.prob)
+    acc, hi, lo = np.zeros(N), np.full(N, -np.inf), np.full(N, np.inf)
+    for p, pos, x in loc:
+        acc[pos] += p * x
+        hi[pos] = np.maximum(hi[pos], x)
+        lo[pos] = np.minimum(lo[pos], x)
+    xbar = _allreduce(ph, acc, mpi.SUM) / lay.prob
+    dv = np.zeros(N)
+    for p, pos, x in loc:
+        dv[pos] += p * np.abs(x - xbar[pos])
+    dev = _allreduce(ph, dv, mpi.SUM) / lay.prob
+    return xbar, dev, _allreduce(ph, hi, mpi.MAX), _allreduce(ph, lo, mpi.MIN)
 
 
 def _cost_weights(ph) -> np.ndarray:
-    """|c_i|: each first-stage variable's objective coefficient (MUSD per module, tonne, contract; the same in
-    every scenario, taken as the largest over all), those without a cost given the median of the others."""
-    scen = list(ph.local_scenarios.values())
-    c = np.zeros(len(scen[0]._mpisppy_data.nonant_indices))
-    for s in scen:
+    """|c_i|: each nonanticipative variable's objective coefficient (MUSD per module, tonne, contract; the largest
+    over the scenarios), those without a cost given the median of the others of their kind (first stage,
+    operations)."""
+    lay = ph._planner_layout
+    c = np.zeros(len(lay.prob))
+    for sname, s in ph.local_scenarios.items():
         cc = sputils.nonant_cost_coeffs(s)
-        c = np.maximum(c, np.abs(np.array([cc[k] for k in s._mpisppy_data.nonant_indices])))
+        pos = lay.pos[sname]
+        c[pos] = np.maximum(c[pos], np.abs(np.array([cc[k] for k in s._mpisppy_data.nonant_indices])))
     c = _allreduce(ph, c, mpi.MAX)
-    pos = c[c > 0]
-    return np.where(c > 0, c, float(np.median(pos)) if len(pos) else 1.0)
+    out = c.copy()
+    for part in (slice(0, lay.n0), slice(lay.n0, len(c))):
+        cp = c[part]
+        pos = cp[cp > 0]
+        out[part] = np.where(cp > 0, cp, float(np.median(pos)) if len(pos) else 1.0)
+    return out
 
 
 def disagreement(ph) -> float:
-    """The convergence metric: the largest disagreement between scenarios on any first-stage decision,
-    max_i Σ_s π_s |x_si − x̄_i| / max(1, |x̄_i|) — relative to the decision's size, absolute below one unit (one
-    module, tonne or contract); 0 when every scenario chose the same first stage.  (mpi-sppy's own metric, an
-    unscaled mean over tonnes, modules and contracts alike, is off.)  Not weighted by cost: a cheap decision
-    (stockpile capacity) may still be the one a security target needs, so every decision must agree."""
+    """The convergence metric: the largest disagreement between scenarios on any nonanticipative decision,
+    Σ_s π_s |x_si − x̄_i| / P(node) over the scale of the decision.  A first-stage decision's scale is its own
+    size, max(1, |x̄_i|) (relative, absolute below one unit: one module, tonne or contract); 0 when every scenario
+    chose the same first stage.  (mpi-sppy's own metric, an unscaled mean over tonnes, modules and contracts
+    alike, is off.)  Not weighted by cost: a cheap decision (stockpile capacity) may still be the one a security
+    target needs, so every decision must agree.  An operation's scale is the largest operation of its node (in
+    tonnes, at least 1): operations that cost nothing to move (a fill and a draw in the same year) may wander by
+    a fraction of a tonne between iterations without meaning anything, and the operations are not what PH
+    hands on (the plan is evaluated with the operations re-optimised on the tree)."""
     xbar, dev, _, _ = _nonant_stats(ph)
-    return _disagreement(xbar, dev)
+    return _disagreement(xbar, dev, ph._planner_layout)
 
 
-def _disagreement(xbar, dev) -> float:
-    return float(np.max(dev / np.maximum(1.0, np.abs(xbar)))) if len(xbar) else 0.0
+def _disagreement(xbar, dev, lay: Layout | None = None) -> float:
+    if not len(xbar):
+        return 0.0
+    scale = np.maximum(1.0, np.abs(xbar))
+    if lay is not None and (lay.node >= 0).any():
+        ops = lay.node >= 0
+        big = np.zeros(int(lay.node.max()) + 1)
+        np.maximum.at(big, lay.node[ops], np.abs(xbar[ops]))
+        scale[ops] = np.maximum(1.0, big[lay.node[ops]])
+    return float(np.max(dev / scale))
 
 
 class CostRho(Extension):
@@ -226,29 +442,61 @@ class CostRho(Extension):
 
     def post_iter0(self):
         ph = self.opt
+        lay = ph._planner_layout
         c = _cost_weights(ph)
         _xbar, dev, xmax, xmin = _nonant_stats(ph)
-        scen = list(ph.local_scenarios.values())
-        integer = np.array([v.is_integer() or v.is_binary() for v in scen[0]._mpisppy_data.nonant_indices.values()],
-                           dtype=bool)
+        integer = np.zeros(len(lay.prob))
+        for sname, s in ph.local_scenarios.items():
+            integer[lay.pos[sname]] = [v.is_integer() or v.is_binary()
+                                       for v in s._mpisppy_data.nonant_indices.values()]
+        integer = _allreduce(ph, integer, mpi.MAX) > 0
         rho = ph.options["planner_rho"] * np.where(integer, c / (xmax - xmin + 1.0), c / np.maximum(1.0, dev))
-        for s in scen:
-            for r, k in zip(rho, s._mpisppy_data.nonant_indices):
+        # a node of one scenario (or padding): x = x̄ always, nothing to hedge; mpi-sppy needs ρ > 0
+        rho = np.where(lay.hedged, rho, 1e-6 * rho)
+        for sname, s in ph.local_scenarios.items():
+            for r, k in zip(rho[lay.pos[sname]], s._mpisppy_data.nonant_indices):
                 s._mpisppy_model.rho[k]._value = float(r)
 
 
+def cut_at_xbar(ph) -> None:
+    """A cut of the linearised proximal term at x̄ itself, for every continuous nonanticipative variable (before
+    a solve, x̄ and W updated).  mpi-sppy's own cuts come in pairs mirrored about x̄, so the approximation of
+    (x − x̄)² has a kink at x̄ whose subgradient can hold every scenario there while the prices W are not yet
+    balanced; with the tangent at x̄ the approximation is flat there, and a scenario stays at x̄ only if x̄ is
+    (nearly) its own best choice."""
+    if not getattr(ph, "_prox_approx", False):
+        return
+    for s in ph.local_scenarios.values():
+        persistent = s._solver_plugin if sputils.is_persistent(s._solver_plugin) else None
+        for mgr in s._mpisppy_data.xsqvar_prox_approx.values():
+            if isinstance(mgr, ProxApproxManagerContinuous) and not mgr.xvar.fixed:
+                mgr.add_cut(mgr.xbar.value, ph.prox_approx_tol, persistent)
+
+
 class Convergence(Converger):
-    """Stop when the scenarios' disagreement on the first stage (:func:`disagreement`) is below ``--ph-tol``."""
+    """Stop when the scenarios' disagreement (:func:`disagreement`) is below ``--ph-tol`` in two consecutive
+    iterations, the second one *verified*.
+
+    Once is not enough: HiGHS solves no quadratic, so the proximal term is an outer approximation whose cuts
+    (mpi-sppy adds one at each solution and one mirrored about x̄) put a kink at x̄.  The kink helps PH agree
+    exactly, but it can also hold every scenario at x̄ while the prices W are not yet balanced (seen on a
+    one-stockpile case: both scenarios at the average 50 t, the optimum 100 t, 1.5 % above it).  So the first
+    time the scenarios agree, the next solve gets a tangent at x̄ (:func:`cut_at_xbar`): the kink is gone, a
+    scenario that only sat there moves (and PH goes on), one that is at its best stays (and PH stops)."""
 
     def __init__(self, ph):
         super().__init__(ph)
         self.ph = ph
+        self.below = 0
 
     def is_converged(self):
         self.conv = disagreement(self.ph)
         _info("PH iteration %d: convergence %.3g (target %.3g), %.1f s", self.ph._PHIter, self.conv,
               self.ph.options["planner_tol"], time.perf_counter() - self.ph.start_time)
-        return self.conv < self.ph.options["planner_tol"]
+        self.below = self.below + 1 if self.conv < self.ph.options["planner_tol"] else 0
+        if self.below == 1:
+            cut_at_xbar(self.ph)  # verify the agreement without the kink at x̄
+        return self.below >= 2
 
 
 class _LogLines(io.TextIOBase):
@@ -289,14 +537,28 @@ def run_ph(inp: InputData, iterations: int = DEFAULT_ITERATIONS, rho: float = DE
     t0 = time.perf_counter()
     d = prepare(inp)  # the scenarios and probabilities exactly as the extensive form has them
     names, probs = list(d.scen), dict(zip(d.scen, map(float, d.prob)))
+    tree = ph_tree(d, inp)  # None: the plain two-stage model (every scenario its own node from the first year)
     opts = ph_options(inp.settings, iterations, rho, tol)
+    if tree is not None:
+        names = tree.order  # mpi-sppy assigns scenarios to the leaves in this order
+        # a node's variables are aligned by key (attach_tree), not by Pyomo name: "imports[3]" of one scenario
+        # model is "imports[2]" of another where their key lists differ
+        opts["turn_off_names_check"] = True
     with contextlib.redirect_stdout(_LogLines()), warnings.catch_warnings():
         # mpi-sppy divides by the number of first-stage variables in its own (unused) metric: 0/0 without any
         warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
-        ph = PH(opts, names, scenario_creator, scenario_creator_kwargs={"inp": inp, "probs": probs},
+        ph = PH(opts, names, scenario_creator, scenario_creator_kwargs={"inp": inp, "probs": probs, "tree": tree},
+                all_nodenames=tree.all_nodenames if tree is not None else None,
                 extensions=CostRho, ph_converger=Convergence)
-        _info("PH: %d scenarios, %d first-stage variables, %d MPI rank(s)", len(names),
-              len(next(iter(ph.local_scenarios.values()))._mpisppy_data.nonant_indices), ph.n_proc)
+        ph._planner_layout = layout(ph, tree)
+        first = next(iter(ph.local_scenarios.values()))
+        if tree is None:
+            _info("PH: %d scenarios, %d first-stage variables, %d MPI rank(s)", len(names),
+                  len(first._mpisppy_data.nonant_indices), ph.n_proc)
+        else:
+            _info("PH: %d scenarios, %d first-stage variables; scenario tree of %d year stage(s), %d shared "
+                  "node(s), %d nonanticipative operation variables per scenario; %d MPI rank(s)", len(names),
+                  ph._planner_layout.n0, tree.stages, tree.shared_nodes, sum(tree.width), ph.n_proc)
         try:
             _conv, _eobj, trivial = ph.ph_main(finalize=False)
         except RuntimeError as e:  # mpi-sppy: "Infeasibility detected" (a scenario without solution, any rank)
@@ -308,20 +570,30 @@ def run_ph(inp: InputData, iterations: int = DEFAULT_ITERATIONS, rho: float = DE
         _info("PH: trivial bound (scenarios alone) %.6g MUSD", trivial)
         its = ph._PHIter
         xbar, dev, xmax, _xmin = _nonant_stats(ph)  # of the last solves (mpi-sppy's x̄ predates them)
-        conv = _disagreement(xbar, dev)
+        conv = _disagreement(xbar, dev, ph._planner_layout)
         lag = float("nan")
         if lagrangian and its > 0:
             lag = float(ph.post_solve_bound(solver_options=pyomo_solver_options(inp.settings)))
             _info("PH: Lagrangian bound %.6g MUSD", lag)
-    first = next(iter(ph.local_scenarios.values()))
     keys = first._planner_keys
-    integer = [v.is_integer() or v.is_binary() for v in first._mpisppy_data.nonant_indices.values()]
+    n0 = len(keys)  # the first stage: ROOT's variables, the first n0 global positions
+    xbar, xmax = xbar[:n0], xmax[:n0]
+    integer = [v.is_integer() or v.is_binary() for v in list(first._mpisppy_data.nonant_indices.values())[:n0]]
     plan, rounded = round_plan(keys, xbar, integer, first._planner_limits)
     largest = largest_plan(plan, keys, xmax, integer, first._planner_limits)
     return PHResult(plan=plan, xbar={k: float(x) for k, x in zip(keys, xbar)}, iterations=its, convergence=conv,
                     converged=conv < tol, trivial_bound=float(trivial), lagrangian_bound=lag,
                     seconds=time.perf_counter() - t0, n_first_stage=len(keys), rounded=rounded, ranks=ph.n_proc,
-                    largest=largest)
+                    largest=largest, tree=tree_summary(tree))
+
+
+def tree_summary(tree: PHTree | None) -> str:
+    """The summary's words for the tree PH used."""
+    if tree is None:
+        return "two-stage: every scenario its own node from the first year"
+    last = max(n.year for n in tree.nodes.values())
+    return (f"multi-stage: {tree.shared_nodes} node(s) shared by two scenarios or more over {tree.stages} year "
+            f"stage(s) (through {last}); each year's operations agree within its node (SPEC §3 Information)")
 
 
 class ScenarioFailed(Exception):
@@ -428,8 +700,8 @@ def solve_file_ph(path: str, out: str | None = None, overrides: dict | None = No
         if rep != ph.plan:
             tries.append((rep, "the integer decisions agreed, stockpile capacity re-optimised over all scenarios"))
         if ph.largest is not None and ph.largest != rep:
-            tries.append((ph.largest, "the largest module builds any scenario chose, offtakes as agreed, "
-                                      "stockpile capacity re-optimised over all scenarios"))
+            tries.append((ph.largest, ("the largest module builds any scenario chose, offtakes as agreed, "
+                                       "stockpile capacity re-optimised over all scenarios")))
         for plan, what in tries:
             log.warning("PH: the scenarios' average plan cannot be operated in every scenario (%s); evaluating %s",
                         short, what)
@@ -457,16 +729,16 @@ def solve_file_ph(path: str, out: str | None = None, overrides: dict | None = No
 
 def ph_gap(objective: float, bound: float) -> float:
     """(evaluated objective − lower bound) / |evaluated objective|: how far from optimal the plan can be."""
-    if not (objective == objective and bound == bound):
+    if math.isnan(objective) or math.isnan(bound):
         return float("nan")
     return max(0.0, objective - bound) / max(abs(objective), 1e-9)
 
 
 def summary_rows(ph: PHResult, objective: float, iterations: int, rho: float, tol: float, plan: str) -> list:
     return [
-        ("method", "ph (progressive hedging, mpi-sppy): the first stage agreed scenario by scenario, then fixed and "
-                   "evaluated exactly; objective_musd is that plan's expected cost, mip_gap and "
-                   "mip_dual_bound_musd are of this fixed-plan solve"),
+        ("method", ("ph (progressive hedging, mpi-sppy): the first stage agreed scenario by scenario, then fixed "
+                    "and evaluated exactly; objective_musd is that plan's expected cost, mip_gap and "
+                    "mip_dual_bound_musd are of this fixed-plan solve")),
         ("ph_lower_bound_musd", ph.bound),
         ("ph_gap", ph_gap(objective, ph.bound)),
         ("ph_trivial_bound_musd", ph.trivial_bound),
@@ -476,8 +748,9 @@ def summary_rows(ph: PHResult, objective: float, iterations: int, rho: float, to
         ("ph_converged", ph.converged),
         ("ph_plan", plan),
         ("ph_rounded_integer_decisions", len(ph.rounded)),
-        ("ph_settings", f"iteration limit {iterations}, rho multiplier {rho:g}, tolerance {tol:g}, "
-                        f"solver {PYOMO_SOLVER}, {ph.ranks} MPI rank(s)"),
+        ("ph_scenario_tree", ph.tree),
+        ("ph_settings", (f"iteration limit {iterations}, rho multiplier {rho:g}, tolerance {tol:g}, "
+                         f"solver {PYOMO_SOLVER}, {ph.ranks} MPI rank(s)")),
         ("time_ph_s", round(ph.seconds, 4)),
     ]
 

@@ -32,11 +32,17 @@ import pytest
 from conftest import run_cli
 from modelkit import write_book
 
-from planner.workflows.decomp import largest_plan, reoptimised, round_plan, scenario_creator, solve_file_ph
-from planner.model.prepare import prepare
 from planner.input.load import load
-from planner.workflows.run import solve_file
+from planner.model.prepare import prepare
 from planner.solver.highs import PYOMO_SOLVER
+from planner.workflows.decomp import (
+    largest_plan,
+    reoptimised,
+    round_plan,
+    scenario_creator,
+    solve_file_ph,
+)
+from planner.workflows.run import solve_file
 
 pytestmark = pytest.mark.slow  # long or process-heavy: run in CI, skipped by -m "not slow"
 
@@ -140,7 +146,9 @@ def test_ph_on_an_lp_matches_the_extensive_form(books):
     assert oc.exit_code == 0, oc.message
     assert ph.converged and ph.iterations >= 2
     assert ph.trivial_bound < ef.objective - 1e-4   # the scenarios alone disagree: PH had work to do
-    assert ph.bound <= ef.objective * (1 + 1e-9) <= oc.objective * (1 + 1e-9)
+    # the Lagrangian bound is solved to HiGHS's tolerances too: on the scenario tree it is tight, so it may
+    # exceed the EF by solver noise (measured 2e-9 relative)
+    assert ph.bound <= ef.objective * (1 + 1e-6) and ef.objective <= oc.objective * (1 + 1e-9)
     assert oc.gap <= 1e-5
     assert oc.objective == pytest.approx(ef.objective, rel=1e-5)
 
@@ -171,10 +179,11 @@ def test_ph_finds_the_mip_optimum_with_integer_and_binary_decisions(books):
 
 def test_bounds_bracket_the_optimum_when_ph_stops_early():
     # tiny with demand to be met and the plant too dear: ban needs 100 t of stockpile capacity, base none; after
-    # 5 iterations the agreed capacity is not yet exact, so bound < EF < PH objective, strictly.
+    # 4 iterations the agreed capacity is not yet exact (102.4 t where 100 t do), so bound < EF < PH objective,
+    # strictly.  (After 5 it is 94.3 t, short in ban: the fallback re-optimises it and lands on the EF.)
     ov = {**NO_SHORTAGE, "processes.PLANT.capex_musd_per_module": "10"}
     ef = solve_file(TINY, overrides=ov, write=False)
-    oc = solve_file_ph(TINY, overrides=ov, write=False, iterations=5)
+    oc = solve_file_ph(TINY, overrides=ov, write=False, iterations=4)
     assert oc.exit_code == 0, oc.message
     assert not oc.ph.converged
     assert oc.ph.bound < ef.objective < oc.objective
