@@ -77,6 +77,10 @@ PRESETS: dict[str, Size] = {
     # ~2 M nonzeros
     "L": Size(members=18, chains=8, years=20, scenarios=10, projects=80, integer_projects=4, offtakes=6,
               stockpiles=30, routes=80),
+    # ~1.4 M nonzeros, a pure LP (no integer modules, no offtakes): issue 19's comparison against an array-built
+    # model, where HiGHS's time is the simplex alone
+    "XL": Size(members=16, chains=7, years=20, scenarios=8, projects=70, integer_projects=0, offtakes=0,
+               stockpiles=26, routes=72),
 }
 
 STAGES = ("ORE", "REF", "PRD", "BYP")

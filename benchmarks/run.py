@@ -108,7 +108,8 @@ def worker_planner(path: str, outdir: str, profile: str | None = None) -> dict:
     solver_fn = "solve_ctx" if hasattr(prun, "solve_ctx") else "solve"  # the name planner.workflows.run calls
     setattr(prun, solver_fn, timed("solve", getattr(prun, solver_fn), on_solve))
     prun.extract = timed("extract", prun.extract)
-    prun.write_workbook = timed("write", on_write_args(prun.write_workbook))
+    writer = "write_results" if hasattr(prun, "write_results") else "write_workbook"  # the name run.py calls
+    setattr(prun, writer, timed("write", on_write_args(getattr(prun, writer))))
     read = timed("read", read_workbook)
     check = timed("validate", validate)
 
@@ -181,7 +182,11 @@ def worker_export(path: str, mps: str) -> dict:
 
         def passModel(self, *a, **k):  # options are set and integrality is in the model by now
             out = super().passModel(*a, **k)
-            self.writeModel(mps)
+            if str(mps).endswith(".npz"):  # the arrays themselves (array form of passModel), for worker_arrays
+                import numpy as np
+                np.savez(mps, **{name: np.asarray(v) for name, v in zip(PASS_ARGS, a)})
+            else:
+                self.writeModel(mps)
             raise _Captured(out)
 
     t0 = time.perf_counter()
@@ -197,6 +202,44 @@ def worker_export(path: str, mps: str) -> dict:
     options.pop("output_flag", None)
     Path(mps).with_suffix(".options.json").write_text(json.dumps(options))
     return dict(kind="export", seconds=time.perf_counter() - t0, mps_bytes=os.path.getsize(mps), options=options)
+
+
+PASS_ARGS = ("num_col", "num_row", "num_nz", "a_format", "sense", "offset", "col_cost", "col_lower", "col_upper",
+             "row_lower", "row_upper", "a_start", "a_index", "a_value", "integrality")
+
+
+def worker_arrays(npz: str, variant: str = "default") -> dict:
+    """The array-built baseline (issue 19): the very arrays planner passed to HiGHS, loaded from a ``.npz`` file
+    and handed to a fresh HiGHS with no model layer at all (one array-form ``passModel``, then ``run``), with
+    planner's options.  ``variant``: an experiment on the same arrays (see ``benchmarks/parity.py``)."""
+    t_start = time.perf_counter()
+    import highspy
+    import numpy as np
+    t_import = time.perf_counter() - t_start
+    options = json.loads(Path(npz).with_suffix(".options.json").read_text())
+    t0 = time.perf_counter()
+    z = dict(np.load(npz))
+    args = [z[k] for k in PASS_ARGS]
+    args[:6] = [int(x) if i < 5 else float(x) for i, x in enumerate(args[:6])]
+    t1 = time.perf_counter()
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    for k, v in options.items():
+        h.setOptionValue(k, v)
+    if variant != "default":
+        import parity
+        args = parity.apply(variant, h, args)
+    t2 = time.perf_counter()
+    h.passModel(*args)
+    del args, z
+    t3 = time.perf_counter()
+    h.run()
+    t4 = time.perf_counter()
+    info = h.getInfo()
+    return dict(kind="arrays", variant=variant, status=h.getModelStatus().name,
+                objective=float(info.objective_function_value), iterations=int(info.simplex_iteration_count),
+                ipm_iterations=int(info.ipm_iteration_count), import_s=t_import, read=t1 - t0, prep=t2 - t1,
+                pass_s=t3 - t2, run=t4 - t3, total=(t1 - t0) + (t4 - t2), peak_rss_kib=_peak_kib())
 
 
 def worker_highs(mps: str) -> dict:
@@ -230,6 +273,8 @@ def worker_main(argv) -> int:
         out = worker_export(argv[1], argv[2])
     elif kind == "highs":
         out = worker_highs(argv[1])
+    elif kind == "arrays":
+        out = worker_arrays(argv[1], argv[2] if len(argv) > 2 else "default")
     else:
         raise SystemExit(f"unknown worker {kind}")
     print("BENCH-JSON " + json.dumps(out))
@@ -282,7 +327,8 @@ def median(xs):
     return statistics.median(xs) if xs else float("nan")
 
 
-def summarise(name: str, size: dict, runs: list[dict], export: dict | None, refs: list[dict]) -> dict:
+def summarise(name: str, size: dict, runs: list[dict], export: dict | None, refs: list[dict],
+              arrs: list[dict] | None = None) -> dict:
     phases = list(runs[0]["times"])
     t = {k: median([r["times"][k] for r in runs]) for k in phases}
     e2e = [r["end_to_end"] for r in runs]
@@ -317,22 +363,47 @@ def summarise(name: str, size: dict, runs: list[dict], export: dict | None, refs
         s["rss_vs_ref"] = s["peak_rss_mib"] / s["ref"]["peak_rss_mib"] if s["ref"]["peak_rss_mib"] else float("nan")
         o1, o2 = s["objective"], s["ref"]["objective"]
         s["objective_rel_diff"] = abs(o1 - o2) / max(1.0, abs(o1))
+    if arrs:
+        # planner's runs and the baseline's alternate, so the ratio of medians compares like with like
+        s["arr"] = dict(read=median([r["read"] for r in arrs]), pass_s=median([r["pass_s"] for r in arrs]),
+                        run=median([r["run"] for r in arrs]), total=median([r["total"] for r in arrs]),
+                        peak_rss_mib=median([r["peak_rss_kib"] for r in arrs]) / MiB, status=arrs[0]["status"],
+                        iterations=arrs[0].get("iterations"), load_avg=median([r["load_avg_1min"] for r in arrs]))
+        a = s["arr"]
+        s["e2e_vs_arrays"] = s["end_to_end"] / a["total"] if a["total"] > 0 else float("nan")
+        s["rss_vs_arrays"] = s["peak_rss_mib"] / a["peak_rss_mib"] if a["peak_rss_mib"] else float("nan")
+        s["highs_vs_arrays"] = t["highs"] / a["run"] if a["run"] > 0 else float("nan")
+        # pairwise ratios (run i of planner against run i of the baseline) and their spread
+        pr = [r["end_to_end"] / b["total"] for r, b in zip(runs, arrs) if b["total"] > 0]
+        s["e2e_vs_arrays_pairs"] = pr
     return s
 
 
-def bench_instance(name: str, z, workdir: Path, repeat: int, reference: bool, timeout, log) -> dict:
+def bench_instance(name: str, z, workdir: Path, repeat: int, reference: bool, timeout, log,
+                   arrays: bool = False) -> dict:
     import generate
     path = workdir / f"{name}.xlsx"
     generate.write(path, z)
     outdir = workdir / "out"
     outdir.mkdir(parents=True, exist_ok=True)
-    runs = []
+    runs, arrs = [], []
+    npz = workdir / f"{name}.npz"
+    if arrays:  # planner's own final arrays, for the array-built baseline run beside each planner run
+        run_worker(["export", str(path), str(npz)], timeout)
     for i in range(repeat):
         r = run_worker(["planner", str(path), str(outdir)], timeout)
         log(f"  {name} run {i + 1}/{repeat}: {r['nnz']:,} nnz, end-to-end {r['end_to_end']:.2f} s, HiGHS "
             f"{r['highs_total']:.2f} s, build {r['times']['build']:.2f} s, write {r['times']['write']:.2f} s, "
             f"peak {r['peak_rss_kib'] / MiB:.0f} MiB (load {r['load_avg_1min']:.1f})")
         runs.append(r)
+        if arrays:  # interleaved with planner's runs: both see the same load on a shared machine
+            a = run_worker(["arrays", str(npz)], timeout)
+            log(f"  {name} array baseline {i + 1}/{repeat}: load {a['read']:.2f} s, passModel {a['pass_s']:.2f} s, "
+                f"run {a['run']:.2f} s, peak {a['peak_rss_kib'] / MiB:.0f} MiB ({a['status']}, load "
+                f"{a['load_avg_1min']:.1f})")
+            arrs.append(a)
+    if arrays and not os.environ.get("BENCH_KEEP_MPS"):
+        npz.unlink(missing_ok=True)
     export, refs = None, []
     if reference:
         mps = workdir / f"{name}.mps"
@@ -344,9 +415,10 @@ def bench_instance(name: str, z, workdir: Path, repeat: int, reference: bool, ti
             refs.append(r)
         if not os.environ.get("BENCH_KEEP_MPS"):
             mps.unlink(missing_ok=True)
-    s = summarise(name, dataclasses.asdict(z), runs, export, refs)
+    s = summarise(name, dataclasses.asdict(z), runs, export, refs, arrs)
     s["runs"] = runs
     s["refs"] = refs
+    s["arrays_runs"] = arrs
     return s
 
 
@@ -446,6 +518,26 @@ def md_presets(summ: list[dict], mach: dict, argv: str) -> str:
                  f"{_f(pk['extract'], 0)} / "
                  f"{_f(pk['write'], 0)} | {_f(ref.get('mps_mib'), 1)} | "
                  f"{'rel. diff ' + format(s['objective_rel_diff'], '.1e') if 'objective_rel_diff' in s else '–'} |")
+    with_arr = [s for s in summ if s.get("arr")]
+    if with_arr:
+        L.append("")
+        L.append("**Against the array-built baseline** (planner's own final arrays, loaded from a `.npz` file and "
+                 "handed to a fresh HiGHS in one `passModel`, no model layer: what an array-built implementation "
+                 "of the same model costs at best; its runs alternate with planner's, so both see the same load; "
+                 "*HiGHS ÷ baseline run*: the same arrays, planner's HiGHS call against the bare one)")
+        L.append("")
+        L.append("| preset | planner end-to-end s | baseline s (load + passModel + run) | end-to-end ÷ baseline "
+                 "(per pair) | planner HiGHS s (+ fixed LP) | HiGHS ÷ baseline run | planner peak MiB | "
+                 "baseline peak MiB | RSS ÷ baseline | load avg |")
+        L.append("|---|" + "---:|" * 9)
+        for s in with_arr:
+            a = s["arr"]
+            pairs = ", ".join(f"{x:.2f}" for x in s.get("e2e_vs_arrays_pairs", []))
+            L.append(f"| {s['preset']} | {_f(s['end_to_end'])} | {_f(a['total'])} ({_f(a['read'])} + "
+                     f"{_f(a['pass_s'])} + {_f(a['run'])}) | {_f(s['e2e_vs_arrays'])} ({pairs}) | "
+                     f"{_f(s['times']['highs'])} (+ {_f(s['times']['highs_fixed_lp'])}) | "
+                     f"{_f(s['highs_vs_arrays'])} | {_f(s['peak_rss_mib'], 0)} | {_f(a['peak_rss_mib'], 0)} | "
+                     f"{_f(s['rss_vs_arrays'])} | {_f(s['load_avg'], 1)} |")
     with_nnz = [s for s in summ if s["nnz"] > 0]
     if len(with_nnz) >= 2:
         ex = exponents(with_nnz)
@@ -562,6 +654,8 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat-for", nargs="*", default=[], metavar="PRESET=N",
                     help="override --repeat for some presets, e.g. L=1")
     ap.add_argument("--no-reference", action="store_true", help="skip the MPS + bare highspy reference")
+    ap.add_argument("--no-arrays", action="store_true",
+                    help="skip the array-built baseline (planner's final arrays to a fresh HiGHS, no model layer)")
     ap.add_argument("--scenario-counts", nargs="*", type=int, default=[], help="scenario counts for the scaling table")
     ap.add_argument("--scenario-base", default="M", help="preset whose network the scenario table uses")
     ap.add_argument("--scenario-repeat", type=int, default=1)
@@ -605,7 +699,8 @@ def main(argv=None) -> int:
         rep = json.loads(Path(a.from_json).read_text())
         mach, cmd0 = rep["machine"], rep["command"]
         for s in rep["presets"] + rep["scenarios"]:  # derived figures added since the file was written
-            s.update({k: v for k, v in summarise(s["preset"], s["size"], s["runs"], None, s["refs"]).items()
+            s.update({k: v for k, v in summarise(s["preset"], s["size"], s["runs"], None, s["refs"],
+                                                 s.get("arrays_runs")).items()
                       if k not in s and k != "ref"})
         blocks = {}
         if rep["presets"]:
@@ -638,7 +733,7 @@ def main(argv=None) -> int:
     for name in a.presets:
         log(f"preset {name}: {generate.PRESETS[name]}")
         summ.append(bench_instance(name, generate.PRESETS[name], workdir, rep.get(name, a.repeat),
-                                   not a.no_reference, a.timeout, log))
+                                   not a.no_reference, a.timeout, log, arrays=not a.no_arrays))
     for n in a.scenario_counts:
         z = dataclasses.replace(generate.PRESETS[a.scenario_base], scenarios=n)
         tag = f"{a.scenario_base}-s{n}"
