@@ -38,6 +38,11 @@ One command turns a solve into the policy answers; every figure comes from a lis
    price and demand multiplier and available share probability-averaged, one scenario), EVPI = RP − WS,
    VSS = EEV − RP (inf when the mean plan cannot serve some scenario: the usual explanation is given).
    Hedge: each scenario's own plan (from its WS solve) fixed and run through every scenario, against RP.
+
+Solves: the base solve, the mean-scenario solve and the feasibility probes run here; the rest in two rounds on
+the batch executor (processes or Dask, ``jobs`` at a time), warm-started: the base plan is every solve's MIP
+start, a refined security point starts from the plan of its nearest tighter point; only the security points
+compute duals (the fixed-integer LP).
 """
 from __future__ import annotations
 
@@ -411,21 +416,22 @@ def _cells(rows, v) -> dict:
     return {f"security.{row}.max_concern_share": f"{v:.6g}" for row, _ in rows}
 
 
-def feasible(path, overrides: dict, cells: dict) -> tuple[bool, str, float]:
-    """Is the model feasible with these cells? Stops at the first feasible MIP solution (mip_gap 1)."""
+def feasible(path, overrides: dict, cells: dict, start=None) -> tuple[bool, str, float]:
+    """Is the model feasible with these cells? Stops at the first feasible MIP solution (mip_gap 1); ``start``
+    a plan tried first (MIP start)."""
     from planner.workflows.run import solve_model
 
     t0 = time.perf_counter()
     with _quiet():
         data = load(path, {**overrides, **cells, "mip_gap": "1"})
         d = prepare(data)
-        _, res, _ = solve_model(d)
+        _, res, _ = solve_model(d, start=start or None, duals=False)
     return bool(res.has_solution), res.status, time.perf_counter() - t0
 
 
-def tightest_cap(path, overrides, rows, solves: Solves, c: str, tol=BISECT_TOL) -> tuple[float, str]:
+def tightest_cap(path, overrides, rows, solves: Solves, c: str, tol=BISECT_TOL, start=None) -> tuple[float, str]:
     """The smallest cap v in [0, 1] at which the model is feasible (to ``tol``), by bisection on feasibility."""
-    lo_ok, st, sec = feasible(path, overrides, _cells(rows, 0.0))
+    lo_ok, st, sec = feasible(path, overrides, _cells(rows, 0.0), start)
     solves.add(f"security {c}: feasibility at cap 0%", settings=_settings_text({**overrides, **_cells(rows, 0.0),
                                                                              "mip_gap": 1}),
                status=st, objective=math.nan, seconds=sec)
@@ -435,7 +441,7 @@ def tightest_cap(path, overrides, rows, solves: Solves, c: str, tol=BISECT_TOL) 
     unknown = ""
     while hi - lo > tol:
         mid = 0.5 * (lo + hi)
-        ok, st, sec = feasible(path, overrides, _cells(rows, mid))
+        ok, st, sec = feasible(path, overrides, _cells(rows, mid), start)
         solves.add(f"security {c}: feasibility at cap {100 * mid:.2f}%",
                    settings=_settings_text({**overrides, **_cells(rows, mid), "mip_gap": 1}), status=st,
                    objective=math.nan, seconds=sec)
@@ -627,9 +633,11 @@ def _quiet():
         lg.setLevel(old)
 
 
-def _task(path, label, overrides, meta, scenario=None, fixed=None):
+def _task(path, label, overrides, meta, scenario=None, fixed=None, start=None, duals=True):
+    """A batch solve; ``start``: a plan as MIP start (warm start), ``duals`` False when no shadow price is read."""
     return Task(path=str(path), label=label, out=None, write=False, overrides=dict(overrides), scenario=scenario,
-                fixed=None if fixed is None else dict(fixed), keep=KEEP, meta=meta)
+                fixed=None if fixed is None else dict(fixed), keep=KEEP, meta=meta, start=start or None,
+                duals=duals)
 
 
 def run_design(path, out=None, overrides: dict | None = None, force: bool = False, jobs: int = 1,
@@ -682,8 +690,11 @@ def run_design(path, out=None, overrides: dict | None = None, force: bool = Fals
     if "security" in parts and not capped:
         skipped.append("price of security: no security row sets max_concern_share")
     vmin, reused = {}, []
+    from planner.model.warmstart import plan_from_investments
+
+    start = plan_from_investments(base.tables.get("investments"))  # the base plan: every solve's MIP start
     for c, rows in capped.items():
-        v, why = tightest_cap(path, overrides, rows, solves, c)
+        v, why = tightest_cap(path, overrides, rows, solves, c, start=start)
         vmin[c] = (v, why)
         caps = sorted({round(float(x), 6) for x in np.linspace(1.0, v, points)} |
                       ({rows[0][1]} if len({x for _, x in rows}) == 1 and rows[0][1] >= v else set()), reverse=True)
@@ -694,7 +705,7 @@ def run_design(path, out=None, overrides: dict | None = None, force: bool = Fals
                 reused.append(oc)
                 continue
             tasks.append(_task(path, f"security {c} cap {100 * x:.2f}%", {**overrides, **_cells(rows, x)},
-                               {"part": "security", "commodity": c, "cap": x}))
+                               {"part": "security", "commodity": c, "cap": x}, start=start))
     nS = d.S
     mean_plan = None
     do_value = "value" in parts
@@ -705,9 +716,11 @@ def run_design(path, out=None, overrides: dict | None = None, force: bool = Fals
         rp_same = float(data.settings.get("risk_aversion") or 0) == 0
         if nS > 1:
             for s in d.scen:
-                tasks.append(_task(path, f"WS: {s} alone", ra0, {"part": "ws", "scenario": s}, scenario=s))
+                tasks.append(_task(path, f"WS: {s} alone", ra0, {"part": "ws", "scenario": s}, scenario=s,
+                                   start=start, duals=False))
             if not rp_same:
-                tasks.append(_task(path, "RP: stochastic, risk-neutral", ra0, {"part": "rp"}))
+                tasks.append(_task(path, "RP: stochastic, risk-neutral", ra0, {"part": "rp"}, start=start,
+                                   duals=False))
             mdata = mean_input(data0)
             with _quiet():
                 mean = solve_file(str(path), data=mdata, write=False)
@@ -718,7 +731,8 @@ def run_design(path, out=None, overrides: dict | None = None, force: bool = Fals
             else:
                 fixed, _ = plan_to_fixed(mean.tables["investments"], data0)
                 mean_plan = ("ok", fixed)
-                tasks.append(_task(path, "EEV: mean plan fixed, all scenarios", ra0, {"part": "eev"}, fixed=fixed))
+                tasks.append(_task(path, "EEV: mean plan fixed, all scenarios", ra0, {"part": "eev"}, fixed=fixed,
+                                   duals=False))
     outs = run_tasks(tasks, jobs=jobs, executor=executor, scheduler=scheduler, progress=progress,
                      title=f"design: {len(tasks)} solve(s)") if tasks else []
     _stop_if_interrupted(outs)
@@ -728,20 +742,21 @@ def run_design(path, out=None, overrides: dict | None = None, force: bool = Fals
     curve_pts: dict = {}
     for oc in outs:
         if oc.meta.get("part") == "security" and not oc.exit_code:
-            curve_pts.setdefault(oc.meta["commodity"], []).append((oc.meta["cap"], oc.objective))
+            curve_pts.setdefault(oc.meta["commodity"], []).append((oc.meta["cap"], oc.objective, oc))
     for c, pts in curve_pts.items():
         rows = capped[c]
-        for x in _bends(pts):
+        for x in _bends([(a, b) for a, b, _ in pts]):
+            # warm start: the plan of the nearest tighter point (feasible at this looser cap)
+            tighter = [oc for a, _, oc in sorted(pts, key=lambda t: -t[0]) if a < x]
+            st = (getattr(tighter[0], "plan", None) if tighter else None) or start
             tasks2.append(_task(path, f"security {c} cap {100 * x:.2f}% (refined)", {**overrides, **_cells(rows, x)},
-                                {"part": "security", "commodity": c, "cap": x, "refined": True}))
-    ws_plans = {}
+                                {"part": "security", "commodity": c, "cap": x, "refined": True}, start=st))
     if do_value and nS > 1:
         for oc in outs:
             if oc.meta.get("part") == "ws" and not oc.exit_code:
                 fixed, _ = plan_to_fixed(oc.tables["investments"], data0)
-                ws_plans[oc.meta["scenario"]] = fixed
                 tasks2.append(_task(path, f"hedge: plan for {oc.meta['scenario']} alone, all scenarios", ra0,
-                                    {"part": "hedge", "plan_for": oc.meta["scenario"]}, fixed=fixed))
+                                    {"part": "hedge", "plan_for": oc.meta["scenario"]}, fixed=fixed, duals=False))
     outs2 = run_tasks(tasks2, jobs=jobs, executor=executor, scheduler=scheduler, progress=progress,
                       title=f"design: {len(tasks2)} more solve(s)") if tasks2 else []
     _stop_if_interrupted(outs2)
