@@ -174,8 +174,11 @@ def capacity_rows(ctx: Ctx, modular: dict) -> dict:
         ex, mods = ctx.cap[(p, t)]
         proc = ctx.procs[p]
         mm = _nn(proc["max_modules"])
-        n = min(len(mods) * 1e9, float("inf") if mm is None else float(mm)) if mods else 0.0
-        return float(proc["availability"]) * (ex + (float(proc["module_tpa"]) * n if n else 0.0))
+        if not mods:
+            return float(proc["availability"]) * ex
+        if mm is None:
+            return float("inf")
+        return float(proc["availability"]) * (ex + float(proc["module_tpa"]) * float(mm))
 
     bound = {}  # (c, t, s) -> U_cts (inf when a use term is unbounded)
     rows_of = {}

@@ -201,7 +201,7 @@ def solve_file(path: str, out: str | None = None, overrides: dict | None = None,
     if summary_rows is not None:
         oc.summary_extra = list(summary_rows(oc))
     if not duals and res.is_mip:
-        oc.summary_extra.append(("shadow_prices", "not computed (--no-duals): prices and security shadow prices "
+        oc.summary_extra.append(("duals", "not computed (--no-duals): prices and security shadow prices "
                                                   "are blank"))
     if res.status != "optimal":
         how_far = f"{100 * res.gap:.3g}% from optimal" if res.gap == res.gap else \

@@ -103,3 +103,43 @@ def test_example_optimum_unchanged(monkeypatch):
     _ctx, b, _ = solve_model(d, duals=False)
     tol = 1e-4 * abs(a.objective) * 2
     assert abs(a.objective - b.objective) <= tol
+
+
+def lumpy(**plant):
+    """One member A, demand 30 t of ox, imports at 1,000 USD/t (0.001 MUSD/t), a plant with one 100-t module
+    (capex 0.02 MUSD, life 1, r = 0).  By hand: importing costs 30 x 0.001 = 0.03 MUSD, the module 0.02 MUSD:
+    the optimum builds it, 0.02 MUSD.  The plain LP builds 0.3 module (0.006 MUSD); the bloc can use at
+    most 30 t, so the tightened row Q <= 30 B forces a whole module: LP bound 0.02."""
+    return {
+        "settings": {"start_year": 2026, "end_year": 2026, "discount_rate": 0, "mip_gap": 0},
+        "members": [{"member": "A"}],
+        "commodities": [{"commodity": "ox"}],
+        "market_prices": [{"commodity": "ox", "year": 2026, "price_usd_per_t": 1000}],
+        "demand": [{"member": "A", "commodity": "ox", "year": 2026, "demand_t": 30}],
+        "suppliers": [{"supplier": "W", "commodity": "ox"}],
+        "processes": [{"process": "plant", "member": "A", "output": "ox", "module_tpa": 100, "max_modules": 1,
+                       "capex_musd_per_module": 0.02, "lifetime_years": 1, **plant}],
+    }
+
+
+def test_capacity_tightened_by_what_the_bloc_can_use(tmp_path, monkeypatch):
+    p = write_book(tmp_path / "l.xlsx", lumpy())
+    rows, ctx = rows_of(p)
+    assert rows["strong_capacity"] == 1
+    assert lp_bound(ctx) == pytest.approx(0.02, abs=1e-9)
+    assert solve_book(tmp_path, lumpy()).objective == pytest.approx(0.02, abs=1e-9)
+    monkeypatch.setenv("PLANNER_STRENGTHEN", "off")
+    _rows, ctx = rows_of(p)
+    assert lp_bound(ctx) == pytest.approx(0.006, abs=1e-9)
+    assert solve_book(tmp_path, lumpy()).objective == pytest.approx(0.02, abs=1e-9)
+
+
+def test_no_capacity_tightening_where_output_can_leave_without_limit(tmp_path):
+    # exports at market price x 0.5 make the bloc's use of ox unbounded: no row, same optimum (0.02 MUSD:
+    # exporting 70 t more at 0.0005 MUSD/t earns 0.035, so by hand: build, make 100 t, sell 70: 0.02 - 0.035)
+    b = lumpy()
+    b["commodities"] = [{"commodity": "ox", "export_price_factor": 0.5}]
+    p = write_book(tmp_path / "l.xlsx", b)
+    rows, _ = rows_of(p)
+    assert rows.get("strong_capacity", 0) == 0
+    assert solve_book(tmp_path, b).objective == pytest.approx(0.02 - 0.035, abs=1e-9)

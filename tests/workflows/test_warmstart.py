@@ -76,7 +76,7 @@ def test_no_duals_leaves_prices_blank_and_says_so(tmp_path):
     assert oc.objective == pytest.approx(6.5, abs=1e-9)
     prices = oc.tables["prices"]
     assert len(prices) and prices["marginal_cost_usd_per_t"].isna().all()
-    assert any(k == "shadow_prices" and "--no-duals" in v for k, v in oc.summary_extra)
+    assert any(k == "duals" and "--no-duals" in v for k, v in oc.summary_extra)
     with_duals = solve_book(tmp_path, cflp(), plain=False)
     assert with_duals.tables["prices"]["marginal_cost_usd_per_t"].notna().all()
 
