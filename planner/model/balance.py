@@ -24,33 +24,93 @@ READS = ()
 
 
 def add(ctx: Ctx) -> None:
+    """The rows, by array arithmetic: every term (the families' term lists and array chunks) gets the
+    position of its row in the order (member, commodity, year, scenario), rows are the distinct positions."""
     d = ctx.d
-    keys = set(ctx.balance)
+    nT, S = d.nT, d.S
     sidx = {s: i for i, s in enumerate(d.scen)}
-    for (m, c), dem in d.demand.items():
-        for si, ti in zip(*np.nonzero(dem > 0)):
-            keys.add((m, c, d.years[ti], d.scen[si]))
-    rows = {}
-    bal = ctx.balance
-    for k in sorted(keys, key=lambda k: (k[0], k[1], k[2], sidx[k[3]])):
-        m, c, t, s = k
-        dem = d.demand[(m, c)][sidx[s], d.tix(t)] if (m, c) in d.demand else 0.0
-        terms = bal.get(k)
+    tix = {t: i for i, t in enumerate(d.years)}
+    # the families' term lists (read before the array chunks: ``ctx._bal``, not the property, which would
+    # turn the chunks into lists)
+    lm, lc, lt, ls, lh, lv = [], [], [], [], [], []
+    for (m, c, t, s), terms in ctx._bal.items():
         if not terms:
-            if dem > 0 and not ctx.elastic:
-                ctx.structural.append((Slack("demand", "t", m, c, t, s, "no source can supply it"), dem))
-            if dem <= 0 or not ctx.elastic:
-                continue
-        rows[k] = (list(terms or ()) if ctx.elastic else terms, "==", dem)
+            continue
+        n = len(terms)
+        lm += [ctx.member_index(m)] * n
+        lc += [ctx.commodity_index(c)] * n
+        lt += [tix[t]] * n
+        ls += [sidx[s]] * n
+        for coef, h in terms:
+            lv.append(coef)
+            lh.append(h)
+    mi, ci, ti, si, cols, coefs = ctx.balance_arrays()
+    mi = np.concatenate([mi, np.asarray(lm, dtype=np.int64)])
+    ci = np.concatenate([ci, np.asarray(lc, dtype=np.int64)])
+    ti = np.concatenate([ti, np.asarray(lt, dtype=np.int64)])
+    si = np.concatenate([si, np.asarray(ls, dtype=np.int64)])
+    cols = np.concatenate([cols, ctx.sink.columns(lh)])
+    coefs = np.concatenate([coefs, np.asarray(lv, dtype=float)])
+    # demand: a row wherever demand > 0 (a structural infeasibility where no term can meet it)
+    dm, dc, dt, ds, dv = [], [], [], [], []
+    for (m, c), dem in d.demand.items():
+        sj, tj = np.nonzero(dem > 0)
+        dm.append(np.full(len(sj), ctx.member_index(m)))
+        dc.append(np.full(len(sj), ctx.commodity_index(c)))
+        dt.append(tj)
+        ds.append(sj)
+        dv.append(dem[sj, tj])
+    mn, cn = ctx.__dict__.get("member_names", []), ctx.__dict__.get("commodity_names", [])
+    NC = len(cn)
+    mrank = np.argsort(np.argsort(np.array(mn, dtype=object))) if mn else np.zeros(0, np.int64)
+    crank = np.argsort(np.argsort(np.array(cn, dtype=object))) if cn else np.zeros(0, np.int64)
+    # dense demand over (member, commodity, year, scenario) in rank order
+    D = np.zeros((len(mn), NC, nT, S))
+    for (m, c), dem in d.demand.items():
+        D[mrank[ctx.member_index(m)], crank[ctx.commodity_index(c)]] = np.asarray(dem, dtype=float).T
+
+    def pos(m, c, t, s):
+        return ((mrank[m] * NC + crank[c]) * nT + t) * S + s
+
+    tpos = pos(mi, ci, ti, si) if len(mi) else np.zeros(0, np.int64)
+    dpos = pos(*(np.concatenate(a).astype(np.int64) if a else np.zeros(0, np.int64) for a in (dm, dc, dt, ds))) \
+        if dm else np.zeros(0, np.int64)
+    uniq = np.unique(np.concatenate([tpos, dpos]))
+    row = np.searchsorted(uniq, tpos)
+    has_terms = np.bincount(row, minlength=len(uniq)) > 0
+    t_of = uniq // S % nT
+    s_of = uniq % S
+    mc = uniq // (S * nT)
+    m_rank, c_rank = mc // NC, mc % NC
+    rhs = D[m_rank, c_rank, t_of, s_of] if len(uniq) else np.zeros(0)
+    m_of = np.argsort(mrank)[m_rank] if len(uniq) else m_rank  # rank -> index into the names
+    c_of = np.argsort(crank)[c_rank] if len(uniq) else c_rank
+    years, scen = d.years, d.scen
+    keys = [(mn[m], cn[c], years[t], scen[s]) for m, c, t, s in zip(m_of.tolist(), c_of.tolist(), t_of.tolist(),
+                                                                    s_of.tolist())]
+    if not ctx.elastic:
+        for i in np.flatnonzero(~has_terms & (rhs > 0)).tolist():
+            m, c, t, s = keys[i]
+            ctx.structural.append((Slack("demand", "t", m, c, t, s, "no source can supply it"), float(rhs[i])))
+        keep = has_terms
+    else:
+        keep = has_terms | (rhs > 0)
+    if not keep.all():
+        new = np.cumsum(keep) - 1
+        row = new[row]
+        keys = [k for k, kp in zip(keys, keep.tolist()) if kp]
+        rhs = rhs[keep]
     if ctx.elastic:
-        info_u = {k: Slack("demand (unmet)", "t", k[0], k[1], k[2], k[3]) for k in rows}
+        info_u = {k: Slack("demand (unmet)", "t", k[0], k[1], k[2], k[3]) for k in keys}
         info_s = {k: Slack("surplus that cannot be used, stored, exported or disposed of", "t", k[0], k[1], k[2], k[3])
-                  for k in rows}
-        su = ctx.slack_vars("unmet", info_u, ops=True)
-        ss = ctx.slack_vars("surplus", info_s, ops=True)
-        for k in rows:
-            rows[k][0].extend([(1.0, su[k]), (-1.0, ss[k])])
-    ctx.balance_rows = ctx.add_rows("balance", rows)
+                  for k in keys}
+        su = ctx.cols_of(ctx.slack_vars("unmet", info_u, ops=True))
+        ss = ctx.cols_of(ctx.slack_vars("surplus", info_s, ops=True))
+        n = len(keys)
+        row = np.concatenate([row, np.arange(n), np.arange(n)])
+        cols = np.concatenate([cols, su, ss])
+        coefs = np.concatenate([coefs, np.ones(n), -np.ones(n)])
+    ctx.balance_rows = ctx.sink.add_rows_arrays("balance", keys, row, cols, coefs, rhs, rhs)
 
 
 SUPPLY_IN = ("production_t", "imports_concern_t", "imports_other_t", "offtake_t", "offtake_concern_t", "trade_in_t",

@@ -103,6 +103,30 @@ class RowSink:
     def set_objective(self, terms: list) -> None:
         raise NotImplementedError
 
+    def handles(self, cols) -> list:
+        """Variable handles of column numbers ``cols``."""
+        raise NotImplementedError
+
+    def columns(self, handles) -> np.ndarray:
+        """Column numbers of variable handles."""
+        raise NotImplementedError
+
+    def add_rows_arrays(self, name: str, keys: list, row, cols, coefs, lo, hi) -> dict:
+        """Rows given as arrays: term i is coefs[i] · column cols[i] in row row[i] (0 … len(keys) − 1, in any
+        order); lo ≤ row ≤ hi.  Generic form: per-row term lists for :meth:`add_rows` (the Pyomo sink)."""
+        order = np.argsort(row, kind="stable")
+        ptr = np.zeros(len(keys) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(row, minlength=len(keys)), out=ptr[1:])
+        hs = self.handles(np.asarray(cols)[order])
+        cs = np.asarray(coefs, dtype=float)[order].tolist()
+        rows = {}
+        for i, k in enumerate(keys):
+            a, b = int(ptr[i]), int(ptr[i + 1])
+            lb, ub = float(lo[i]), float(hi[i])
+            sense, rhs = ("==", lb) if lb == ub else ("<=", ub) if lb == -_INF else (">=", lb)
+            rows[k] = (list(zip(cs[a:b], hs[a:b])), sense, rhs)
+        return self.add_rows(name, keys, rows)
+
 
 @dataclass
 class DirectSink(RowSink):
@@ -171,6 +195,26 @@ class DirectSink(RowSink):
     def set_objective(self, terms):
         self.obj_terms = terms
 
+    def handles(self, cols):
+        return np.asarray(cols, dtype=np.int64).tolist()
+
+    def columns(self, handles):
+        return np.fromiter(handles, dtype=np.int64, count=len(handles))
+
+    def add_rows_arrays(self, name, keys, row, cols, coefs, lo, hi):
+        """The array form of :meth:`add_rows`: terms sorted by row (stable) and appended in bulk."""
+        n = len(keys)
+        row = np.asarray(row, dtype=np.int64)
+        order = np.argsort(row, kind="stable")
+        self.tri_c.frombytes(np.ascontiguousarray(np.asarray(cols, dtype=np.int64)[order]).tobytes())
+        self.tri_v.frombytes(np.ascontiguousarray(np.asarray(coefs, dtype=float)[order]).tobytes())
+        self.row_nnz.frombytes(np.bincount(row, minlength=n).astype(np.int64).tobytes())
+        r0 = len(self.row_lo)
+        self.row_lo.extend(np.asarray(lo, dtype=float).tolist())
+        self.row_hi.extend(np.asarray(hi, dtype=float).tolist())
+        self.row_names.append((name, r0, n))
+        return dict(zip(keys, range(r0, r0 + n)))
+
 
 @dataclass
 class PyomoSink(RowSink):
@@ -219,6 +263,16 @@ class PyomoSink(RowSink):
     def set_objective(self, terms):
         self.model.objective = pyo.Objective(expr=lin(terms), sense=pyo.minimize)
 
+    def handles(self, cols):
+        allv = self.__dict__.get("_all")
+        if allv is None or len(allv) < self.ncols:
+            allv = self.__dict__["_all"] = [v for _n, datas, _s, _sp in self.col_blocks for v in datas]
+        return [allv[j] for j in np.asarray(cols, dtype=np.int64).tolist()]
+
+    def columns(self, handles):
+        cm = self.colmap
+        return np.fromiter((cm[id(v)] for v in handles), dtype=np.int64, count=len(handles))
+
 
 # ---------------------------------------------------------------------------------------- the context
 @dataclass
@@ -227,8 +281,9 @@ class Ctx:
     sink: RowSink
     elastic: bool = False
     fixed: dict | None = None  # first-stage values to fix (stress tests, shadow prices)
-    # shared registers
-    balance: dict = field(default_factory=lambda: defaultdict(list))  # (m,c,t,s) -> [(coef, var)]
+    # shared registers (``balance``: a property, below; term lists and array chunks)
+    _bal: dict = field(default_factory=lambda: defaultdict(list))  # (m,c,t,s) -> [(coef, var)]
+    _bal_chunks: list = field(default_factory=list)    # (member, commodity, year, scenario index arrays, cols, coefs)
     costs: list = field(default_factory=list)          # (s or None, member, category, coef MUSD/unit, var)
     slacks: list = field(default_factory=list)         # (var, Slack)
     structural: list = field(default_factory=list)     # infeasibilities found before solving (Slack, amount)
@@ -364,6 +419,63 @@ class Ctx:
         self.sink.set_objective(terms)
 
     # ---------------------------------------------------------------- registers
+    @property
+    def balance(self) -> dict:
+        """``(m, c, t, s) -> [(coef, var), ...]``: every term of the balance rows (SPEC §3 "Balance"),
+        including those families added as arrays (:meth:`balance_add`), which are turned into term
+        lists here, on first reading (the balance family itself reads the arrays directly)."""
+        if self._bal_chunks:
+            self._flush_balance()
+        return self._bal
+
+    def balance_add(self, mi, ci, ti, si, cols, coefs) -> None:
+        """Balance terms as arrays: coefs[k] · column cols[k] in the balance row of member
+        ``self.member_names[mi[k]]``, commodity ``self.commodity_names[ci[k]]`` (indexes from
+        :meth:`member_index`, :meth:`commodity_index`), year index ti[k], scenario index si[k]."""
+        n = len(cols)
+        as_i = lambda a: np.broadcast_to(np.asarray(a, dtype=np.int64), (n,))
+        self._bal_chunks.append((as_i(mi), as_i(ci), as_i(ti), as_i(si), np.asarray(cols, dtype=np.int64),
+                                 np.broadcast_to(np.asarray(coefs, dtype=float), (n,))))
+
+    def member_index(self, m) -> int:
+        ids = self.__dict__.setdefault("_mid", {})
+        i = ids.get(m)
+        if i is None:
+            i = ids[m] = len(ids)
+            self.__dict__.setdefault("member_names", []).append(m)
+        return i
+
+    def commodity_index(self, c) -> int:
+        ids = self.__dict__.setdefault("_cid", {})
+        i = ids.get(c)
+        if i is None:
+            i = ids[c] = len(ids)
+            self.__dict__.setdefault("commodity_names", []).append(c)
+        return i
+
+    def balance_arrays(self):
+        """All array-added balance terms so far, concatenated: (mi, ci, ti, si, cols, coefs)."""
+        ch = self._bal_chunks
+        if not ch:
+            z = np.zeros(0, dtype=np.int64)
+            return z, z, z, z, z, np.zeros(0)
+        return tuple(np.concatenate([c[i] for c in ch]) for i in range(6))
+
+    def _flush_balance(self) -> None:
+        mi, ci, ti, si, cols, coefs = self.balance_arrays()
+        self._bal_chunks = []
+        mn, cn = self.__dict__.get("member_names", []), self.__dict__.get("commodity_names", [])
+        years, scen = self.d.years, self.d.scen
+        bal = self._bal
+        hs = self.sink.handles(cols)
+        for m, c, t, s, coef, h in zip(mi.tolist(), ci.tolist(), ti.tolist(), si.tolist(), coefs.tolist(), hs):
+            bal[(mn[m], cn[c], years[t], scen[s])].append((coef, h))
+        self._grids = {}
+
+    def cols_of(self, var: dict) -> np.ndarray:
+        """Column numbers of a block's handles, in the block's key order."""
+        return self.sink.columns(list(var.values()))
+
     def balance_grid(self, m, c) -> list:
         """``grid[ti][si]`` is the term list of ``balance[(m, c, t, s)]`` (cached per (m, c)): families
         that add many terms reach the lists without building a key tuple per term."""

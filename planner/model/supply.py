@@ -21,7 +21,9 @@ Registers: ``concern_in[(m,c,t,s)]`` (imports from countries of concern),
 from __future__ import annotations
 
 from collections import defaultdict
-from itertools import islice
+from itertools import repeat
+
+import numpy as np
 
 from planner.model.context import MUSD, Ctx
 from planner.model.prepare import _nn
@@ -30,127 +32,186 @@ PROVIDES = ('I', 'X', 'V', 'H', 'concern_in', 'tariff_terms')
 READS = ('output',)
 
 
+def _costs(ctx: Ctx, scen_idx, members, category: str, coefs, cols, keep) -> list:
+    """Cost tuples (scenario, member, category, coef, handle) of the entries ``keep`` (as ctx.cost)."""
+    scen = np.array(ctx.d.scen, dtype=object)
+    return list(zip(scen[scen_idx[keep]].tolist(), members[keep].tolist(), repeat(category),
+                    coefs[keep].tolist(), ctx.sink.handles(cols[keep])))
+
+
 def add(ctx: Ctx) -> None:
+    """By array arithmetic over blocks of members: one block per (supplier, scenario, year) of imports,
+    per (commodity, member) of exports, disposal and shortage."""
     d = ctx.d
     market = d.settings["objective"] == "market"
     ctx.concern_in = defaultdict(list)
     ctx.tariff_terms = []  # (m, t, s, coef USD/t, var)
-    # imports
-    idx, caprows, info = [], {}, []
+    members = d.members
+    nM, nT, S = len(members), d.nT, d.S
+    mem = np.array(members, dtype=object)
+    mids = np.array([ctx.member_index(m) for m in members], dtype=np.int64)
+    delta = np.asarray(d.delta, dtype=float)
+    # imports: blocks (supplier row, scenario, year) where the supplier is available, members inside
+    idx, blocks = [], []  # blocks: (supplier row, si array, ti array, availability array)
     for x in d.suppliers:
         key = (x["supplier"], x["commodity"])
         if key not in d.sprice:
             continue
-        av = d.avail(*key).tolist()
-        for si, s in enumerate(d.scen):
-            for ti, t in enumerate(d.years):
-                a = av[si][ti]
-                if a <= 0:
-                    continue
-                idx += [(m, key[0], key[1], t, s) for m in d.members]
-                info.append((x, si, ti, a))
+        av = np.asarray(d.avail(*key), dtype=float)
+        sj, tj = np.nonzero(av > 0)  # scenario-major, as the index
+        if not len(sj):
+            continue
+        blocks.append((x, sj, tj, av[sj, tj]))
+        ys, sc = d.years, d.scen
+        idx += [(m, key[0], key[1], ys[t], sc[s]) for s, t in zip(sj.tolist(), tj.tolist()) for m in members]
     I = ctx.var("imports", idx, ops=True)
     ctx.I = I
-    cols = iter(I.values())  # in the order of idx: supplier, scenario, year, member
-    costs, tariff_terms, concern_in = ctx.costs, ctx.tariff_terms, ctx.concern_in
-    members = d.members
-    grids = {}
-    for x, si, ti, a in info:
-        s, t, c, name = d.scen[si], d.years[ti], x["commodity"], x["supplier"]
-        price = d.delta[ti] * d.sprice[(name, c)][si, ti] * MUSD
-        tar = d.tariff[(name, c)][si, ti]
-        g = grids.get(c)
-        if g is None:
-            g = grids[c] = [ctx.balance_grid(m, c) for m in members]
-        vs = list(islice(cols, len(members)))
-        terms = [(1.0, v) for v in vs]
-        for gm, term in zip(g, terms):
-            gm[ti][si].append(term)
-        if price != 0.0:
-            costs += [(s, m, "imports", price, v) for m, v in zip(members, vs)]  # as ctx.cost, inlined
-        if tar != 0.0:
-            tariff_terms += [(m, t, s, tar, v) for m, v in zip(members, vs)]
+    if blocks:
+        cols = ctx.cols_of(I)  # supplier, scenario, year, member
+        nb = np.array([len(b[1]) for b in blocks])
+        B = int(nb.sum())
+        bsi = np.concatenate([b[1] for b in blocks])
+        bti = np.concatenate([b[2] for b in blocks])
+        bav = np.concatenate([b[3] for b in blocks])
+        xrow = np.repeat(np.arange(len(blocks)), nb)
+        bci = np.array([ctx.commodity_index(b[0]["commodity"]) for b in blocks])[xrow]
+        price = np.concatenate([delta[b[2]] * d.sprice[(b[0]["supplier"], b[0]["commodity"])][b[1], b[2]]
+                                for b in blocks]) * MUSD
+        tar = np.concatenate([np.asarray(d.tariff[(b[0]["supplier"], b[0]["commodity"])], dtype=float)[b[1], b[2]]
+                              for b in blocks])
+        # every term, block-major then member
+        esi, eti = np.repeat(bsi, nM), np.repeat(bti, nM)
+        ctx.balance_add(np.tile(mids, B), np.repeat(bci, nM), eti, esi, cols, 1.0)
+        emem = np.tile(mem, B)
+        eblk = np.repeat(np.arange(B), nM)
+        # costs in the order of the per-block loop: a block's import costs, then its tariffs (market mode)
+        ep, et = np.repeat(price, nM), np.repeat(tar, nM)
+        ki = np.flatnonzero(ep != 0.0)
+        entries = _costs(ctx, esi, emem, "imports", ep, cols, ki)
+        order_key = [eblk[ki]]
+        kt = np.flatnonzero(et != 0.0)
+        if len(kt):
+            scen = np.array(d.scen, dtype=object)
+            years = np.array(d.years, dtype=object)
+            ctx.tariff_terms += list(zip(emem[kt].tolist(), years[eti[kt]].tolist(), scen[esi[kt]].tolist(),
+                                         et[kt].tolist(), ctx.sink.handles(cols[kt])))
             if market:
-                for m, v in zip(members, vs):
-                    ctx.cost(s, m, "tariffs", d.delta[ti] * tar * MUSD, v)
-        if x["country_of_concern"]:
-            for m, term in zip(members, terms):
-                concern_in[(m, c, t, s)].append(term)
-        cap = _nn(x["max_tpa"])
-        if cap is not None:
-            caprows[(name, c, t, s)] = (terms, "<=", float(cap) * a)
-    ctx.add_rows("supplier_limit", caprows)
+                tc = delta[eti] * et * MUSD
+                kc = np.flatnonzero((et != 0.0) & (tc != 0.0))
+                entries += _costs(ctx, esi, emem, "tariffs", tc, cols, kc)
+                order_key.append(eblk[kc])
+        if len(order_key) > 1:  # restore the interleaving by block (stable: imports before tariffs)
+            entries = [entries[i] for i in np.argsort(np.concatenate(order_key), kind="stable").tolist()]
+        ctx.costs.extend(entries)
+        # imports from countries of concern, per balance key
+        concern_in = ctx.concern_in
+        hs = None
+        for b, x in enumerate(b[0] for b in blocks):
+            if not x["country_of_concern"]:
+                continue
+            hs = ctx.sink.handles(cols) if hs is None else hs
+            c, first = x["commodity"], int(nb[:b].sum())
+            for j in range(first, first + int(nb[b])):
+                t, s = d.years[int(bti[j])], d.scen[int(bsi[j])]
+                for mpos, m in enumerate(members):
+                    concern_in[(m, c, t, s)].append((1.0, hs[j * nM + mpos]))
+        # supplier limits: Σ_m I ≤ max_tpa · availability, per block of a supplier with a finite max_tpa
+        capb = np.array([_nn(b[0]["max_tpa"]) is not None for b in blocks])[xrow]
+        if capb.any():
+            sel = np.flatnonzero(capb)
+            capv = np.array([float(_nn(b[0]["max_tpa"]) or 0.0) for b in blocks])[xrow]
+            keys = [(blocks[int(xr)][0]["supplier"], blocks[int(xr)][0]["commodity"], d.years[int(t)], d.scen[int(s)])
+                    for xr, t, s in zip(xrow[sel].tolist(), bti[sel].tolist(), bsi[sel].tolist())]
+            row = np.repeat(np.arange(len(sel)), nM)
+            tcols = cols.reshape(B, nM)[sel].ravel()
+            hi = capv[sel] * bav[sel]
+            ctx.sink.add_rows_arrays("supplier_limit", keys, row, tcols, np.ones(len(tcols)),
+                                     np.full(len(sel), -np.inf), hi)
+        else:
+            ctx.add_rows("supplier_limit", {})
+    else:
+        ctx.add_rows("supplier_limit", {})
 
     # exports, disposal
     present = present_commodities(ctx)
-    xi, vi = [], []
+    xc, vc = [], []
     for c, row in d.commodities.items():
         if _nn(row["export_price_factor"]) is not None and c in d.price and any(
                 ctx.output.get((c, t, s)) for t in d.years for s in d.scen):
-            xi += [(m, c, t, s) for m in d.members for t in d.years for s in d.scen]
+            xc.append(c)
         if _nn(row["disposal_cost_usd_per_t"]) is not None and c in present:
-            vi += [(m, c, t, s) for m in d.members for t in d.years for s in d.scen]
-    X = ctx.var("exports", xi, ops=True)
-    V = ctx.var("disposal", vi, ops=True)
+            vc.append(c)
+    full = [(m, t, s) for m in members for t in d.years for s in d.scen]
+    X = ctx.var("exports", [(m, c, t, s) for c in xc for (m, t, s) in full], ops=True)
+    V = ctx.var("disposal", [(m, c, t, s) for c in vc for (m, t, s) in full], ops=True)
     ctx.X, ctx.V = X, V
-    xrows = defaultdict(lambda: ([], "<=", 0.0))
-    costs = ctx.costs
-    sidx = {s: i for i, s in enumerate(d.scen)}
-    y0, delta = d.years[0], d.delta
-    xf = {c: -float(d.commodities[c]["export_price_factor"]) * MUSD for c in {k[1] for k in xi}}
-    xp = {c: d.price[c].tolist() for c in xf}
-    lm = lc = None
-    for (m, c, t, s), v in X.items():  # grouped by (c, m): look the balance grid up once per group
-        if m is not lm or c is not lc:
-            lm, lc = m, c
-            g = ctx.balance_grid(m, c)
-            pc, fc = xp[c], xf[c]
-            xr = [[xrows[(c, tt, ss)][0] for ss in d.scen] for tt in d.years]
-        ti, si = t - y0, sidx[s]
-        g[ti][si].append((-1.0, v))
-        rev = delta[ti] * pc[si][ti] * fc
-        if rev != 0.0:
-            costs.append((s, m, "export_revenue", rev, v))  # as ctx.cost, inlined
-        xr[ti][si].append((1.0, v))
-    for key, (terms, _, _) in xrows.items():
-        terms.extend((-y, q) for y, q in ctx.output[key])
-    ctx.add_rows("export_limit", dict(xrows))
-    dc = {c: float(d.commodities[c]["disposal_cost_usd_per_t"]) * MUSD for c in {k[1] for k in vi}}
-    lm = lc = None
-    for (m, c, t, s), v in V.items():
-        if m is not lm or c is not lc:
-            lm, lc = m, c
-            g = ctx.balance_grid(m, c)
-        ti = t - y0
-        g[ti][sidx[s]].append((-1.0, v))
-        if dc[c]:
-            costs.append((s, m, "disposal", delta[ti] * dc[c], v))  # as ctx.cost, inlined
+    per = nM * nT * S  # entries per commodity, member-major, then year, scenario
+    gm = np.repeat(np.arange(nM), nT * S)
+    gt = np.tile(np.repeat(np.arange(nT), S), nM)
+    gs = np.tile(np.arange(S), nM * nT)
+    if xc:
+        cols = ctx.cols_of(X)
+        n = len(xc)
+        ci = np.repeat([ctx.commodity_index(c) for c in xc], per)
+        ti, si, mm = np.tile(gt, n), np.tile(gs, n), np.tile(gm, n)
+        ctx.balance_add(mids[mm], ci, ti, si, cols, -1.0)
+        fc = np.repeat([-float(d.commodities[c]["export_price_factor"]) * MUSD for c in xc], per)
+        P = np.concatenate([np.asarray(d.price[c], dtype=float)[gs, gt] for c in xc])
+        rev = delta[ti] * P * fc
+        ctx.costs.extend(_costs(ctx, si, mem[mm], "export_revenue", rev, cols, np.flatnonzero(rev != 0.0)))
+        # Σ_m X_mcts − Σ_p y_pc Q_pts ≤ 0, rows per (c, t, s)
+        keys = [(c, t, s) for c in xc for t in d.years for s in d.scen]
+        xrow = (np.repeat(np.arange(n), per) * nT + ti) * S + si
+        orow, ocol, ocoef = [], [], []
+        for r, k in enumerate(keys):
+            terms = ctx.output[k]
+            orow += [r] * len(terms)
+            for y, q in terms:
+                ocoef.append(-y)
+                ocol.append(q)
+        ctx.sink.add_rows_arrays("export_limit", keys, np.concatenate([xrow, np.asarray(orow, dtype=np.int64)]),
+                                 np.concatenate([cols, ctx.sink.columns(ocol)]),
+                                 np.concatenate([np.ones(len(cols)), np.asarray(ocoef, dtype=float)]),
+                                 np.full(len(keys), -np.inf), np.zeros(len(keys)))
+    else:
+        ctx.add_rows("export_limit", {})
+    if vc:
+        cols = ctx.cols_of(V)
+        n = len(vc)
+        ti, si, mm = np.tile(gt, n), np.tile(gs, n), np.tile(gm, n)
+        ctx.balance_add(mids[mm], np.repeat([ctx.commodity_index(c) for c in vc], per), ti, si, cols, -1.0)
+        dc = np.repeat([float(d.commodities[c]["disposal_cost_usd_per_t"]) * MUSD for c in vc], per)
+        ctx.costs.extend(_costs(ctx, si, mem[mm], "disposal", delta[ti] * dc, cols, np.flatnonzero(dc != 0.0)))
 
-    # shortage
-    hi, ub = [], []
+    # shortage: 0 ≤ H ≤ demand where a penalty applies
+    hk, hm, hc, ht, hs_, ub = [], [], [], [], [], []
     for (m, c), dem in d.demand.items():
         pen = d.penalty(c) if c in d.commodities else None
         if pen is None:
             continue
-        dl = dem.tolist()
-        for si, s in enumerate(d.scen):
-            for ti, t in enumerate(d.years):
-                if dl[si][ti] > 0:
-                    hi.append((m, c, t, s))
-                    ub.append(dl[si][ti])
-    ubs = dict(zip(hi, ub))
-    H = ctx.var("shortage", hi, bounds=lambda k: (0.0, ubs[k]), ops=True)
+        dem = np.asarray(dem, dtype=float)
+        sj, tj = np.nonzero(dem > 0)  # scenario-major
+        if not len(sj):
+            continue
+        ys, sc = d.years, d.scen
+        hk += [(m, c, ys[t], sc[s]) for s, t in zip(sj.tolist(), tj.tolist())]
+        hm.append(np.full(len(sj), ctx.member_index(m)))
+        hc.append(np.full(len(sj), ctx.commodity_index(c)))
+        ht.append(tj)
+        hs_.append(sj)
+        ub += dem[sj, tj].tolist()
+    ubs = dict(zip(hk, ub))
+    H = ctx.var("shortage", hk, bounds=lambda k: (0.0, ubs[k]), ops=True)
     ctx.H = H
-    pens = {c: float(d.penalty(c)) * MUSD for c in {k[1] for k in hi}}
-    lm = lc = None
-    for (m, c, t, s), v in H.items():
-        if m is not lm or c is not lc:
-            lm, lc = m, c
-            g = ctx.balance_grid(m, c)
-        ti = t - y0
-        g[ti][sidx[s]].append((1.0, v))
-        if pens[c]:
-            costs.append((s, m, "shortage", delta[ti] * pens[c], v))  # as ctx.cost, inlined
+    if hk:
+        cols = ctx.cols_of(H)
+        ti, si = np.concatenate(ht), np.concatenate(hs_)
+        hmi = np.concatenate(hm)
+        ctx.balance_add(hmi, np.concatenate(hc), ti, si, cols, 1.0)
+        pens = {c: float(d.penalty(c)) * MUSD for c in {k[1] for k in hk}}
+        pc = np.array([pens[k[1]] for k in hk])
+        ctx.costs.extend(_costs(ctx, si, np.array([k[0] for k in hk], dtype=object), "shortage", delta[ti] * pc,
+                                cols, np.flatnonzero(pc != 0.0)))
 
 
 def present_commodities(ctx: Ctx) -> set:

@@ -10,6 +10,10 @@ Cost: δ_t · route_cost_mnc · F_mncts, booked to the receiving member n.
 """
 from __future__ import annotations
 
+from itertools import repeat
+
+import numpy as np
+
 from planner.model.context import MUSD, TOL, Ctx
 from planner.model.supply import present_commodities
 
@@ -18,25 +22,30 @@ READS = ('output',)
 
 
 def add(ctx: Ctx) -> None:
+    """By array arithmetic over (route, year, scenario): the flows' columns, their balance terms and costs."""
     d = ctx.d
     present = present_commodities(ctx)
     routes = [(m, n, c) for (m, n, c) in d.routes if c in present]
     F = ctx.var("flows", [(m, n, c, t, s) for (m, n, c) in routes for t in d.years for s in d.scen], ops=True)
     ctx.F = F
-    costs = ctx.costs
-    cols = iter(F.values())  # in the order of the index above
-    for (m, n, c) in routes:
-        cost = d.routes[(m, n, c)] * MUSD
-        out_g, in_g = ctx.balance_grid(m, c), ctx.balance_grid(n, c)
-        for ti, t in enumerate(d.years):
-            dc = d.delta[ti] * cost
-            out_t, in_t = out_g[ti], in_g[ti]
-            for si, s in enumerate(d.scen):
-                f = next(cols)
-                out_t[si].append((-1.0, f))
-                in_t[si].append((1.0, f))
-                if dc:
-                    costs.append((s, n, "transport", dc, f))  # as ctx.cost, inlined (the largest block)
+    if not routes:
+        return
+    R, nT, S = len(routes), d.nT, d.S
+    cols = ctx.cols_of(F)  # in the order of the index above: route, year, scenario
+    per = nT * S
+    ci = np.repeat([ctx.commodity_index(c) for (_m, _n, c) in routes], per)
+    ti = np.tile(np.repeat(np.arange(nT), S), R)
+    si = np.tile(np.arange(S), R * nT)
+    ctx.balance_add(np.repeat([ctx.member_index(m) for (m, _n, _c) in routes], per), ci, ti, si, cols, -1.0)
+    ctx.balance_add(np.repeat([ctx.member_index(n) for (_m, n, _c) in routes], per), ci, ti, si, cols, 1.0)
+    # transport cost δ_t · route cost, booked to the receiver (as ctx.cost: zero terms left out)
+    cost = np.array([d.routes[r] * MUSD for r in routes], dtype=float)
+    dc = np.repeat((np.asarray(d.delta, dtype=float)[None, :] * cost[:, None]).ravel(), S)
+    keep = np.flatnonzero(dc != 0.0)
+    scen = np.array(d.scen, dtype=object)
+    recv = np.array([n for (_m, n, _c) in routes], dtype=object)
+    ctx.costs.extend(zip(scen[si[keep]].tolist(), recv[keep // per].tolist(), repeat("transport"),
+                         dc[keep].tolist(), ctx.sink.handles(cols[keep])))
 
 
 def report(ctx: Ctx, sol) -> dict:
