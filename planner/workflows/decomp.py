@@ -135,10 +135,13 @@ class PHResult:
 
 
 # --------------------------------------------------------------------------- the scenario tree (SPEC §3)
-OPS = (("Q", "production"), ("I", "imports"), ("D", "deliveries"), ("L", "stock_level"), ("U", "stock_fill"),
-       ("W", "stock_draw"), ("X", "exports"), ("V", "disposal"), ("H", "shortage"), ("F", "flows"))
-"""The operation variables of :class:`planner.model.context.Ctx` (keys ending in (year, scenario)): those
-``ctx.var(..., ops=True)`` aliases per node of the scenario tree in the extensive form."""
+OPS = (("Q", "production"), ("I", "imports"), ("D", "deliveries"), ("U", "stock_fill"), ("W", "stock_draw"),
+       ("X", "exports"), ("V", "disposal"), ("H", "shortage"), ("F", "flows"))
+"""The operation variables of :class:`planner.model.context.Ctx` (keys ending in (year, scenario)) that
+``ctx.var(..., ops=True)`` aliases per node of the scenario tree in the extensive form, less the stock level L:
+L_t = (1 − loss) L_{t−1} + U_t − W_t from the same initial stock in every scenario, and a node's years are
+shared by all earlier years' nodes (the tree only splits), so where the fills and draws agree so do the levels
+(one nonanticipative variable fewer per stockpile and year, and PH's scenario solves get harder with each)."""
 
 
 @dataclass
