@@ -4,7 +4,8 @@ Public API (see :mod:`planner.api`): ``planner.solve(path, overrides=..., mip_ga
 returns a Result (status, objective_musd, gap, gap_musd, tables, write(path)); ``planner.read(path)``
 returns the typed input tables.  Imported on first use, so ``planner --help`` starts fast.
 """
-__version__ = "0.1.0"
+from planner.common.version import __version__
+
 __all__ = ["solve", "read", "Result", "InputError", "PlannerError", "__version__"]
 
 

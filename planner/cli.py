@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from planner import __version__
+from planner.common.version import __version__
 from planner.common.problems import InputError, PlannerError
 from planner.input.size import force_size_option
 

@@ -286,7 +286,7 @@ def logged(fn):
     def wrapper(path, *args, **kwargs):
         if current_log.get() is not None:
             return fn(path, *args, **kwargs)
-        from planner import __version__
+        from planner.common.version import __version__
 
         stamp = time.strftime("%Y-%m-%d %H:%M:%S %z")
         with SolveLog(f"planner {__version__}: solve of {path}, started {stamp}"):

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from planner import __version__
+from planner.common.version import __version__
 from planner.common.files import free_name
 from planner.common.problems import PlannerError
 from planner.input.load import load
