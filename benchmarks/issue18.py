@@ -33,7 +33,7 @@ from planner.input.load import load
 from planner.model.prepare import prepare
 from planner.workflows.run import solve_model
 t0 = time.perf_counter()
-d = prepare(load({path!r}, {ov!r}))
+d = prepare(load({path!r}, {ov!r}), scenario={scenario!r})
 ctx, res, times = solve_model(d, duals={duals!r})
 ru = resource.getrusage(resource.RUSAGE_SELF)
 print("RESULT " + json.dumps({{"status": res.status, "objective": res.objective, "gap": res.gap,
@@ -51,7 +51,7 @@ if not {warm!r}:
     batch._resolve_start = lambda t, plan: __import__("dataclasses").replace(t, start=None)
 t0 = time.perf_counter()
 summary, outcomes, _ = run_sweep({path!r}, [{key!r}], out={out!r}, overrides={ov!r}, force=True, progress=False,
-                                 duals={duals!r})
+                                 duals={duals!r}, scenario={scenario!r})
 ru = resource.getrusage(resource.RUSAGE_SELF)
 print("RESULT " + json.dumps({{"wall_s": time.perf_counter() - t0, "cpu_s": ru.ru_utime + ru.ru_stime,
       "status": [o.status for o in outcomes], "objective": [o.objective for o in outcomes],
@@ -67,7 +67,8 @@ def run(code: str, env: dict | None = None, label: str = "") -> dict:
     load = _load()
     e = dict(os.environ, **(env or {}))
     t0 = time.perf_counter()
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=e, cwd=str(ROOT))
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=e, cwd=str(ROOT),
+                       check=False)
     line = [x for x in p.stdout.splitlines() if x.startswith("RESULT ")]
     if not line:
         raise SystemExit(f"{label}: failed\n{p.stderr[-3000:]}")
@@ -77,9 +78,9 @@ def run(code: str, env: dict | None = None, label: str = "") -> dict:
     return r
 
 
-def solve(path, ov, plain=False, duals=False, label=""):
+def solve(path, ov, plain=False, duals=False, label="", scenario=None):
     env = {"PLANNER_STRENGTHEN": "off"} if plain else {"PLANNER_STRENGTHEN": "on"}
-    return run(_SOLVE.format(root=str(ROOT), path=str(path), ov=ov, duals=duals), env, label)
+    return run(_SOLVE.format(root=str(ROOT), path=str(path), ov=ov, duals=duals, scenario=scenario), env, label)
 
 
 def bench_example(gap=1e-5, limit=900.0) -> list:
@@ -91,31 +92,39 @@ def bench_example(gap=1e-5, limit=900.0) -> list:
     return out
 
 
-def bench_orlib(plain=False, limit=600.0) -> list:
+def bench_orlib(plain=False, limit=600.0, names=("capa:8000", "capb:5000", "capc:5000"), both=False) -> list:
     sys.path.insert(0, str(HERE))
     from orlib import KNOWN, convert
 
     out = []
-    for name in ("capa:8000", "capb:5000", "capc:5000"):
+    for name in names:
         path = convert(name)
-        r = solve(path, {"mip_gap": 1e-6, "time_limit_s": limit}, plain=plain,
-                  label=f"{name} {'plain' if plain else 'strong'}")
-        r["objective_orlib"] = r["objective"] * 1e6
-        r["known"] = KNOWN[name]
-        r["rel_diff"] = (r["objective_orlib"] - KNOWN[name]) / KNOWN[name]
-        print(json.dumps({"label": r["label"], "rel_diff": r["rel_diff"]}), flush=True)
-        out.append(r)
+        for pl in ((True, False) if both else (plain,)):
+            out.append(_orlib_one(name, path, pl, limit, KNOWN))
     return out
 
 
-def bench_sweep(gap=1e-5, cold=False) -> list:
+def _orlib_one(name, path, plain, limit, known) -> dict:
+    r = solve(path, {"mip_gap": 1e-6, "time_limit_s": limit}, plain=plain,
+              label=f"{name} {'plain' if plain else 'strong'}")
+    r["objective_orlib"] = r["objective"] * 1e6
+    r["known"] = known[name]
+    r["rel_diff"] = (r["objective_orlib"] - known[name]) / known[name]
+    print(json.dumps({"label": r["label"], "rel_diff": r["rel_diff"]}), flush=True)
+    return r
+
+
+def bench_sweep(gap=1e-5, cold=False, scenario=None, limit=3600.0) -> list:
+    """A floor-price sweep of the example (5 points) against one solve of its first point, both with duals.
+    ``scenario``: the example's scenario alone (a cheaper model when the machine is loaded)."""
     key = "commodities.NDPR_OX.floor_price_usd_per_t=80000:120000:10000"
-    ov = {"mip_gap": gap}
-    one = solve(EXAMPLE, {**ov, "time_limit_s": 600.0}, duals=True, label="example one solve (with duals)")
+    ov = {"mip_gap": gap, "time_limit_s": limit, "commodities.NDPR_OX.floor_price_usd_per_t": 80000}
+    one = solve(EXAMPLE, ov, duals=True, scenario=scenario, label=f"example one solve (with duals) {scenario or ''}")
+    ov = {"mip_gap": gap, "time_limit_s": limit}
     out = [one]
     for warm in (True, False) if cold else (True,):
         code = _SWEEP.format(root=str(ROOT), path=EXAMPLE, key=key, out=f"/tmp/issue18_sweep_{int(warm)}",
-                             ov=ov, duals=True, warm=warm)
+                             ov=ov, duals=True, warm=warm, scenario=scenario)
         r = run(code, label=f"5-point sweep, {'warm' if warm else 'cold'} starts")
         r["ratio_to_one_solve_wall"] = r["wall_s"] / one["wall_s"]
         r["ratio_to_one_solve_cpu"] = r["cpu_s"] / one["cpu_s"]
@@ -139,17 +148,22 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("what", choices=["example", "orlib", "sweep", "duals", "all"])
     ap.add_argument("--plain", action="store_true", help="orlib: without the valid inequalities")
+    ap.add_argument("--both", action="store_true", help="orlib: plain and strengthened, one after the other")
+    ap.add_argument("--instances", nargs="+", default=["capa:8000", "capb:5000", "capc:5000"],
+                    help="orlib: instances (cap41 ... cap134, capa:8000 ...)")
+    ap.add_argument("--time-limit", type=float, default=600.0)
     ap.add_argument("--preset", default="L")
     ap.add_argument("--cold", action="store_true", help="sweep: also without warm starts")
+    ap.add_argument("--scenario", help="sweep: this scenario of the example alone")
     ap.add_argument("--json", help="append the records to this JSON file")
     a = ap.parse_args(argv)
     rec = []
     if a.what in ("example", "all"):
         rec += bench_example()
     if a.what in ("orlib", "all"):
-        rec += bench_orlib(plain=a.plain)
+        rec += bench_orlib(plain=a.plain, limit=a.time_limit, names=a.instances, both=a.both)
     if a.what in ("sweep", "all"):
-        rec += bench_sweep(cold=a.cold)
+        rec += bench_sweep(cold=a.cold, scenario=a.scenario)
     if a.what in ("duals", "all"):
         rec += bench_duals(a.preset)
     if a.json:

@@ -82,13 +82,13 @@ def tables(caps, fixed, dem, alloc) -> tuple[list, dict]:
     settings = [("start_year", YEAR), ("end_year", YEAR), ("discount_rate", 0), ("trade_all_pairs", False),
                 ("default_route_cost_usd_per_t", 0), ("time_limit_s", 600), ("mip_gap", 1e-6)]
     T = {
-        "members": [dict(member=w, name=f"warehouse site {i + 1}") for i, w in enumerate(wn)]
-        + [dict(member=c, name=f"customer {j + 1}") for j, c in enumerate(cn)],
-        "commodities": [dict(commodity="G", name="goods")],
-        "demand": [dict(member=c, commodity="G", year=YEAR, demand_t=q) for c, q in zip(cn, dem) if q > 0],
-        "processes": [dict(process=f"F{i + 1:03d}", member=w, output="G", existing_tpa=0, module_tpa=caps[i],
-                           max_modules=1, integer_modules=True, capex_musd_per_module=fixed[i] * 1e-6,
-                           lifetime_years=1) for i, w in enumerate(wn)],
+        "members": [{"member": w, "name": f"warehouse site {i + 1}"} for i, w in enumerate(wn)]
+        + [{"member": c, "name": f"customer {j + 1}"} for j, c in enumerate(cn)],
+        "commodities": [{"commodity": "G", "name": "goods"}],
+        "demand": [{"member": c, "commodity": "G", "year": YEAR, "demand_t": q} for c, q in zip(cn, dem) if q > 0],
+        "processes": [{"process": f"F{i + 1:03d}", "member": w, "output": "G", "existing_tpa": 0,
+                       "module_tpa": caps[i], "max_modules": 1, "integer_modules": True,
+                       "capex_musd_per_module": fixed[i] * 1e-6, "lifetime_years": 1} for i, w in enumerate(wn)],
         "routes": [{"from": wn[i], "to": c, "commodity": "G", "cost_usd_per_t": row[i] / q}
                    for c, q, row in zip(cn, dem, alloc) if q > 0 for i in range(m)],
     }
@@ -108,7 +108,7 @@ def write(path: str | Path, settings: list, T: dict) -> Path:
                                         "strings_to_numbers": False, "constant_memory": True})
     wb.set_properties({"created": _dt.datetime(2026, 1, 1), "author": "benchmarks/orlib.py"})
     for sheet in SHEETS:
-        rows = [dict(key=k, value=v) for k, v in settings] if sheet.kind == "settings" else T.get(sheet.name)
+        rows = [{"key": k, "value": v} for k, v in settings] if sheet.kind == "settings" else T.get(sheet.name)
         if rows is None:
             continue
         cols = [c.name for c in sheet.columns]
@@ -154,7 +154,7 @@ def solve(path: str | Path, gap: float = 1e-6, time_limit: float = 600.0, plain:
     inp = load(str(path), {"mip_gap": gap, "time_limit_s": time_limit, "threads": threads})
     d = prepare(inp)
     t1 = time.perf_counter()
-    ctx, res, times = solve_model(d)
+    _ctx, res, times = solve_model(d)
     return {"status": res.status, "objective": res.objective * 1e6, "bound": res.bound * 1e6, "gap": res.gap,
             "read_s": t1 - t0, "build_s": times.get("build", 0.0), "highs_s": times.get("highs", 0.0),
             "rows": res.n_rows, "cols": res.n_cols}

@@ -2,9 +2,9 @@
 hand-computed optima that must not move, where each inequality applies and where it must not."""
 import numpy as np
 import pytest
-
 from cflp_case import cflp
 from modelkit import solve_book, write_book
+
 from planner.input.load import load
 from planner.model.build import build
 from planner.model.prepare import prepare

@@ -3,9 +3,9 @@ import math
 
 import pandas as pd
 import pytest
-
 from cflp_case import cflp
 from modelkit import solve_book, write_book
+
 from planner.input.load import load
 from planner.model.build import build
 from planner.model.prepare import prepare
@@ -14,7 +14,11 @@ from planner.solver.highs import solve_ctx
 from planner.workflows import batch
 from planner.workflows.batch import PREVIOUS, Task
 from planner.workflows.compare import headline_frame
-from planner.workflows.sweep import TOLERANCE_NOTE, add_tolerance_columns, within_tolerance
+from planner.workflows.sweep import (
+    TOLERANCE_NOTE,
+    add_tolerance_columns,
+    within_tolerance,
+)
 
 
 def _ctx(tmp_path):
