@@ -30,20 +30,19 @@ def add(ctx: Ctx) -> None:
     nT, S = d.nT, d.S
     sidx = {s: i for i, s in enumerate(d.scen)}
     tix = {t: i for i, t in enumerate(d.years)}
-    # the families' term lists (read before the array chunks: ``ctx._bal``, not the property, which would
-    # turn the chunks into lists)
+    # the families' term lists (dict.items: reading ``ctx.balance`` itself would turn the array chunks into lists)
     lm, lc, lt, ls, lh, lv = [], [], [], [], [], []
-    for (m, c, t, s), terms in ctx._bal.items():
+    midx, cidx = ctx.member_index, ctx.commodity_index
+    for (m, c, t, s), terms in dict.items(ctx.balance):
         if not terms:
             continue
         n = len(terms)
-        lm += [ctx.member_index(m)] * n
-        lc += [ctx.commodity_index(c)] * n
+        lm += [midx(m)] * n
+        lc += [cidx(c)] * n
         lt += [tix[t]] * n
         ls += [sidx[s]] * n
-        for coef, h in terms:
-            lv.append(coef)
-            lh.append(h)
+        lv += [coef for coef, _h in terms]
+        lh += [h for _c, h in terms]
     mi, ci, ti, si, cols, coefs = ctx.balance_arrays()
     mi = np.concatenate([mi, np.asarray(lm, dtype=np.int64)])
     ci = np.concatenate([ci, np.asarray(lc, dtype=np.int64)])

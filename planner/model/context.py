@@ -275,15 +275,60 @@ class PyomoSink(RowSink):
 
 
 # ---------------------------------------------------------------------------------------- the context
+class BalanceTerms(defaultdict):
+    """``(m, c, t, s) -> [(coef, var), ...]``: the terms of the balance rows (SPEC §3 "Balance").
+
+    Families add terms one by one (``balance[k].append(term)``) or as arrays (:meth:`Ctx.balance_add`,
+    kept in ``chunks``).  Reading it (``get``, iterating, ``in``, ``len``) first turns the chunks into
+    term lists, so a reader sees every term; appending does not.  The balance family reads the arrays
+    directly."""
+
+    def __init__(self):
+        super().__init__(list)
+        self.chunks = []
+        self.owner = None
+
+    def _flush(self):
+        if self.chunks:
+            self.owner._flush_balance()
+
+    def get(self, k, default=None):
+        self._flush()
+        return super().get(k, default)
+
+    def __iter__(self):
+        self._flush()
+        return super().__iter__()
+
+    def __contains__(self, k):
+        self._flush()
+        return super().__contains__(k)
+
+    def __len__(self):
+        self._flush()
+        return super().__len__()
+
+    def items(self):
+        self._flush()
+        return super().items()
+
+    def keys(self):
+        self._flush()
+        return super().keys()
+
+    def values(self):
+        self._flush()
+        return super().values()
+
+
 @dataclass
 class Ctx:
     d: ModelData
     sink: RowSink
     elastic: bool = False
     fixed: dict | None = None  # first-stage values to fix (stress tests, shadow prices)
-    # shared registers (``balance``: a property, below; term lists and array chunks)
-    _bal: dict = field(default_factory=lambda: defaultdict(list))  # (m,c,t,s) -> [(coef, var)]
-    _bal_chunks: list = field(default_factory=list)    # (member, commodity, year, scenario index arrays, cols, coefs)
+    # shared registers
+    balance: dict = field(default_factory=lambda: BalanceTerms())  # (m,c,t,s) -> [(coef, var)], and array chunks
     costs: list = field(default_factory=list)          # (s or None, member, category, coef MUSD/unit, var)
     slacks: list = field(default_factory=list)         # (var, Slack)
     structural: list = field(default_factory=list)     # infeasibilities found before solving (Slack, amount)
@@ -327,6 +372,7 @@ class Ctx:
     eta: object = None                                 # VaR variable η (λ > 0)
 
     def __post_init__(self):
+        self.balance.owner = self
         self._grids = {}
         tree = getattr(self.d, "tree", None)
         self._rep = None
@@ -419,22 +465,13 @@ class Ctx:
         self.sink.set_objective(terms)
 
     # ---------------------------------------------------------------- registers
-    @property
-    def balance(self) -> dict:
-        """``(m, c, t, s) -> [(coef, var), ...]``: every term of the balance rows (SPEC §3 "Balance"),
-        including those families added as arrays (:meth:`balance_add`), which are turned into term
-        lists here, on first reading (the balance family itself reads the arrays directly)."""
-        if self._bal_chunks:
-            self._flush_balance()
-        return self._bal
-
     def balance_add(self, mi, ci, ti, si, cols, coefs) -> None:
         """Balance terms as arrays: coefs[k] · column cols[k] in the balance row of member
         ``self.member_names[mi[k]]``, commodity ``self.commodity_names[ci[k]]`` (indexes from
         :meth:`member_index`, :meth:`commodity_index`), year index ti[k], scenario index si[k]."""
         n = len(cols)
         as_i = lambda a: np.broadcast_to(np.asarray(a, dtype=np.int64), (n,))
-        self._bal_chunks.append((as_i(mi), as_i(ci), as_i(ti), as_i(si), np.asarray(cols, dtype=np.int64),
+        self.balance.chunks.append((as_i(mi), as_i(ci), as_i(ti), as_i(si), np.asarray(cols, dtype=np.int64),
                                  np.broadcast_to(np.asarray(coefs, dtype=float), (n,))))
 
     def member_index(self, m) -> int:
@@ -455,7 +492,7 @@ class Ctx:
 
     def balance_arrays(self):
         """All array-added balance terms so far, concatenated: (mi, ci, ti, si, cols, coefs)."""
-        ch = self._bal_chunks
+        ch = self.balance.chunks
         if not ch:
             z = np.zeros(0, dtype=np.int64)
             return z, z, z, z, z, np.zeros(0)
@@ -463,10 +500,10 @@ class Ctx:
 
     def _flush_balance(self) -> None:
         mi, ci, ti, si, cols, coefs = self.balance_arrays()
-        self._bal_chunks = []
+        self.balance.chunks = []
         mn, cn = self.__dict__.get("member_names", []), self.__dict__.get("commodity_names", [])
         years, scen = self.d.years, self.d.scen
-        bal = self._bal
+        bal = self.balance
         hs = self.sink.handles(cols)
         for m, c, t, s, coef, h in zip(mi.tolist(), ci.tolist(), ti.tolist(), si.tolist(), coefs.tolist(), hs):
             bal[(mn[m], cn[c], years[t], scen[s])].append((coef, h))

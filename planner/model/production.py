@@ -17,6 +17,9 @@ Registers for other families: ``output[(c,t,s)]`` and ``output_m[(m,c,t,s)]``
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import repeat
+
+import numpy as np
 
 from planner.model.context import MUSD, TOL, Ctx, tidy
 
@@ -25,15 +28,29 @@ READS = ('procs', 'cap')
 
 
 def add(ctx: Ctx) -> None:
+    """Columns, capacity rows, balance terms and costs as arrays over (process, year) × scenario; the
+    output and input registers as term lists (other families read them per key)."""
     d = ctx.d
-    ctx.output = defaultdict(list)
-    ctx.output_m = defaultdict(list)
-    ctx.input_use = defaultdict(list)
+    ctx.output = output = defaultdict(list)
+    ctx.output_m = output_m = defaultdict(list)
+    ctx.input_use = input_use = defaultdict(list)
     keys = sorted(ctx.cap, key=lambda k: (k[0], k[1]))
-    Q = ctx.var("production", [(p, t, s) for (p, t) in keys for s in d.scen], ops=True)
+    scen = d.scen
+    S = d.S
+    Q = ctx.var("production", [(p, t, s) for (p, t) in keys for s in scen], ops=True)
     ctx.Q = Q
-    caprows = {}
-    for (p, t) in keys:
+    if not keys:
+        ctx.capacity_rows = ctx.add_rows("capacity", {})
+        return
+    cols = ctx.cols_of(Q)  # (p, t) then scenario
+    K = len(keys)
+    hq = ctx.sink.handles(cols)
+    # balance terms (member, commodity, year, coefficient) per (p, t), for all its scenarios
+    bm, bc, bt, bk, bv = [], [], [], [], []
+    # capacity rows: Q − Σ avail · module_tpa · B ≤ avail · existing
+    mk, mcol, mv = [], [], []
+    hi, vcost, members = [], [], []
+    for i, (p, t) in enumerate(keys):
         proc = ctx.procs[p]
         m, out, inp = proc["member"], proc["output"], proc["input"]
         a = float(proc["input_per_output"] if proc["input_per_output"] is not None else 1.0)
@@ -41,19 +58,56 @@ def add(ctx: Ctx) -> None:
         ex, mods = ctx.cap[(p, t)]
         ti = d.tix(t)
         vc = float(proc["variable_cost_usd_per_t"] or 0.0)
+        mi = ctx.member_index(m)
         outs = [(out, 1.0)] + d.coproducts.get(p, [])
-        for si, s in enumerate(d.scen):
-            q = Q[p, t, s]
-            caprows[(p, t, s)] = ([(1.0, q)] + [(-avail * mt, b) for mt, b in mods], "<=", avail * ex)
+        for c, y in outs:
+            bm.append(mi)
+            bc.append(ctx.commodity_index(c))
+            bt.append(ti)
+            bk.append(i)
+            bv.append(y)
+        if inp is not None:
+            bm.append(mi)
+            bc.append(ctx.commodity_index(inp))
+            bt.append(ti)
+            bk.append(i)
+            bv.append(-a)
+        for mt, b in mods:
+            mk.append(i)
+            mcol.append(b)
+            mv.append(-avail * mt)
+        hi.append(avail * ex)
+        vcost.append(d.delta[ti] * vc * MUSD)
+        members.append(m)
+        # the registers other families read, per key
+        for si, s in enumerate(scen):
+            q = hq[i * S + si]
             for c, y in outs:
-                ctx.balance[(m, c, t, s)].append((y, q))
-                ctx.output[(c, t, s)].append((y, q))
-                ctx.output_m[(m, c, t, s)].append((y, q))
+                output[(c, t, s)].append((y, q))
+                output_m[(m, c, t, s)].append((y, q))
             if inp is not None:
-                ctx.balance[(m, inp, t, s)].append((-a, q))
-                ctx.input_use[(m, inp, t, s)].append((a, q))
-            ctx.cost(s, m, "variable", d.delta[ti] * vc * MUSD, q)
-    ctx.capacity_rows = ctx.add_rows("capacity", caprows)
+                input_use[(m, inp, t, s)].append((a, q))
+    si = np.arange(S)
+    bk = np.asarray(bk, dtype=np.int64)
+    n = len(bk)
+    ctx.balance_add(np.repeat(bm, S), np.repeat(bc, S), np.repeat(bt, S), np.tile(si, n),
+                    cols.reshape(K, S)[np.repeat(bk, S), np.tile(si, n)], np.repeat(np.asarray(bv, dtype=float), S))
+    # variable cost per (p, t, s), as ctx.cost (zero terms left out)
+    vcost = np.repeat(np.asarray(vcost, dtype=float), S)
+    keep = np.flatnonzero(vcost != 0.0)
+    sc = np.array(scen, dtype=object)
+    mem = np.array(members, dtype=object)
+    ctx.costs.extend(zip(sc[keep % S].tolist(), mem[keep // S].tolist(), repeat("variable"), vcost[keep].tolist(),
+                         [hq[j] for j in keep.tolist()]))
+    # capacity rows (p, t, s): Q, then the module terms of (p, t)
+    mk = np.asarray(mk, dtype=np.int64)
+    nm = len(mk)
+    mrow = (np.repeat(mk, S) * S + np.tile(si, nm))
+    mcols = np.repeat(ctx.sink.columns(mcol), S) if nm else np.zeros(0, np.int64)
+    ctx.capacity_rows = ctx.sink.add_rows_arrays(
+        "capacity", [(p, t, s) for (p, t) in keys for s in scen], np.concatenate([np.arange(K * S), mrow]),
+        np.concatenate([cols, mcols]), np.concatenate([np.ones(K * S), np.repeat(np.asarray(mv, dtype=float), S)]),
+        np.full(K * S, -np.inf), np.repeat(np.asarray(hi, dtype=float), S))
 
 
 def report(ctx: Ctx, sol) -> dict:

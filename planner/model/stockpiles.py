@@ -26,6 +26,8 @@ Registers: ``stock[(m,c,t,s)]`` = L, ``fill[(m,c,t,s)]`` = U.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from planner.model.context import MUSD, TOL, Ctx, key_of, tidy
 from planner.model.investment import operating_years
 from planner.model.prepare import _nn, annuity_factor
@@ -88,31 +90,78 @@ def add(ctx: Ctx) -> None:
     tsv = float(d.settings.get("terminal_stock_value", 1.0) if d.settings.get("terminal_stock_value") is not None
                 else 1.0)
     repl = {c: replacement_cost(d, c) for c in {c for (_m, c) in rows}} if tsv > 0 else {}
-    dyn, cap, end = {}, {}, {}
-    for (m, c), sp in rows.items():
+    # stock dynamics and capacity rows per (m, c, s, t) (scenario-major within a stockpile), as arrays
+    nT, S = d.nT, d.S
+    P = len(rows)
+    if P:
+        Lc = ctx.cols_of(L).reshape(P, nT, S)  # index order: stockpile, year, scenario
+        Uc = ctx.cols_of(U).reshape(P, nT, S)
+        Wc = ctx.cols_of(W).reshape(P, nT, S)
+        hL = ctx.sink.handles(Lc.ravel())
+    tix = np.arange(nT)
+    delta = np.asarray(d.delta, dtype=float)
+    dr, dcol, dv, drhs = [], [], [], []   # stock_dynamics terms and right-hand sides
+    cr, ccol, cv, chi = [], [], [], []    # stock_capacity
+    dkeys = []
+    end = {}
+    costs = ctx.costs
+    bm, bc, bcols_w, bcols_u, bt, bs = [], [], [], [], [], []
+    r = 0
+    for pi, ((m, c), sp) in enumerate(rows.items()):
         loss = float(sp["loss_rate"] or 0.0)
         ini = float(sp["initial_stock_t"] or 0.0)
         ex = float(sp["existing_capacity_t"] or 0.0)
         h = float(sp["holding_cost_usd_per_t_yr"] or 0.0)
+        # capacity terms −K per year (the same in every scenario)
+        ct = [capterms[(m, c, t)] for t in d.years]
+        kc = [ctx.sink.columns([v for _coef, v in terms]) for terms in ct]
+        kn = np.array([len(x) for x in kc])
+        kcols = np.concatenate(kc) if len(kc) else np.zeros(0, np.int64)
+        kcoef = np.concatenate([np.array([coef for coef, _v in terms], dtype=float) for terms in ct])
+        hold = delta * h * MUSD
+        mi, cj = ctx.member_index(m), ctx.commodity_index(c)
         for si, s in enumerate(d.scen):
-            for ti, t in enumerate(d.years):
-                k = (m, c, t, s)
-                terms = [(1.0, L[k]), (-1.0, U[k]), (1.0, W[k])]
-                rhs = 0.0
-                if ti == 0:
-                    rhs = (1.0 - loss) * ini
-                else:
-                    terms.append((-(1.0 - loss), L[m, c, d.years[ti - 1], s]))
-                dyn[k] = (terms, "==", rhs)
-                cap[k] = ([(1.0, L[k])] + capterms[(m, c, t)], "<=", ex)
-                ctx.balance[(m, c, t, s)] += [(1.0, W[k]), (-1.0, U[k])]
-                ctx.cost(s, m, "holding", d.delta[ti] * h * MUSD, L[k])
+            rows_t = r + tix
+            lc, uc, wc = Lc[pi, :, si], Uc[pi, :, si], Wc[pi, :, si]
+            # L_t − U_t + W_t − (1 − loss) L_{t−1} = (1 − loss) · initial at t = 0, else 0
+            dr += [rows_t, rows_t, rows_t, rows_t[1:]]
+            dcol += [lc, uc, wc, lc[:-1]]
+            dv += [np.ones(nT), -np.ones(nT), np.ones(nT), np.full(nT - 1, -(1.0 - loss))]
+            rhs = np.zeros(nT)
+            rhs[0] = (1.0 - loss) * ini
+            drhs.append(rhs)
+            # L_t − Σ K ≤ existing
+            cr += [rows_t, np.repeat(rows_t, kn)]
+            ccol += [lc, kcols]
+            cv += [np.ones(nT), kcoef]
+            chi.append(np.full(nT, ex))
+            dkeys += [(m, c, t, s) for t in d.years]
+            bm.append(np.full(nT, mi))
+            bc.append(np.full(nT, cj))
+            bt.append(tix)
+            bs.append(np.full(nT, si))
+            bcols_w.append(wc)
+            bcols_u.append(uc)
+            keep = np.flatnonzero(hold != 0.0)  # as ctx.cost: zero terms left out
+            base = pi * nT * S + si
+            costs.extend((s, m, "holding", float(hold[ti]), hL[base + ti * S]) for ti in keep.tolist())
             if tsv > 0 and repl[c][si] is not None:
-                ctx.cost(s, m, "terminal_value", -tsv * d.delta[-1] * repl[c][si] * MUSD, L[m, c, y1, s])
+                ctx.cost(s, m, "terminal_value", -tsv * d.delta[-1] * repl[c][si] * MUSD, hL[base + (nT - 1) * S])
             if d.settings["end_stock_at_least_initial"] and ini > 0:
-                end[(m, c, s)] = ([(1.0, L[m, c, y1, s])], ">=", ini)
-    ctx.add_rows("stock_dynamics", dyn)
-    ctx.add_rows("stock_capacity", cap)
+                end[(m, c, s)] = ([(1.0, hL[base + (nT - 1) * S])], ">=", ini)
+            r += nT
+    if P:
+        bm, bc, bt, bs = (np.concatenate(x) for x in (bm, bc, bt, bs))
+        ctx.balance_add(bm, bc, bt, bs, np.concatenate(bcols_w), 1.0)
+        ctx.balance_add(bm, bc, bt, bs, np.concatenate(bcols_u), -1.0)
+        drhs = np.concatenate(drhs)
+        ctx.sink.add_rows_arrays("stock_dynamics", dkeys, np.concatenate(dr), np.concatenate(dcol),
+                                 np.concatenate(dv), drhs, drhs)
+        ctx.sink.add_rows_arrays("stock_capacity", dkeys, np.concatenate(cr), np.concatenate(ccol),
+                                 np.concatenate(cv), np.full(len(dkeys), -np.inf), np.concatenate(chi))
+    else:
+        ctx.add_rows("stock_dynamics", {})
+        ctx.add_rows("stock_capacity", {})
     ctx.add_rows("stock_end", end)
     if ctx.fixed is not None:
         for k in kidx:
