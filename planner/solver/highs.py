@@ -216,8 +216,10 @@ def compile_direct(ctx):
     if ctx.obj_terms:
         coefs, cols = zip(*ctx.obj_terms)
         np.add.at(cost, np.asarray(cols, dtype=np.int64), np.asarray(coefs, dtype=float))
-    return (A, cost, 0.0, lower, upper, integer, np.asarray(ctx.row_lo, dtype=float),
-            np.asarray(ctx.row_hi, dtype=float), None, {})
+        del coefs, cols
+    row_lo, row_hi = np.asarray(ctx.row_lo, dtype=float), np.asarray(ctx.row_hi, dtype=float)
+    ctx.obj_terms = ctx.row_lo = ctx.row_hi = None  # as the triplets: compiled once, then HiGHS's copy is the one
+    return (A, cost, 0.0, lower, upper, integer, row_lo, row_hi, None, {})
 
 
 @dataclass
@@ -259,7 +261,7 @@ def solve_ctx(ctx, start=None, **kw) -> SolveResult:
     if start is not None:
         from planner.model.warmstart import start_columns  # model knowledge: which columns a plan names
         kw["start"] = start_columns(ctx, start)
-    arrays = compile_direct(ctx) if ctx.direct else compile_pyomo(ctx.m)
+    arrays = list(compile_direct(ctx) if ctx.direct else compile_pyomo(ctx.m))  # emptied by _solve_arrays
     return _solve_arrays(arrays, time.perf_counter() - t0, **kw)
 
 
@@ -313,7 +315,11 @@ def _solve_arrays(arrays, compile_seconds: float, time_limit: float = 600.0, mip
     ``start``: (columns, values) of integer columns, a partial MIP start that HiGHS completes with an LP
     (``setSolution``); one that does not fit is dropped by HiGHS.  ``duals`` False: no fixed-integer LP."""
     A, cost, offset, lower, upper, integer, row_lo, row_hi, col_of, row_of = arrays
+    if isinstance(arrays, list):  # the caller's list: emptied, so the matrix can go once HiGHS has its copy
+        arrays.clear()
+    del arrays
     n_rows, n_cols = A.shape
+    nnz = int(A.nnz)
     times = {"handoff_compile": compile_seconds}
     t0 = time.perf_counter() - compile_seconds
     t1 = time.perf_counter()
@@ -338,6 +344,7 @@ def _solve_arrays(arrays, compile_seconds: float, time_limit: float = 600.0, mip
                 integer.astype(np.int32) * int(highspy.HighsVarType.kInteger))
     if status == highspy.HighsStatus.kError:  # a planner bug (inconsistent arrays), not an input problem
         raise RuntimeError("HiGHS refused the model arrays (passModel returned an error)")
+    del A, cost, lower, upper, row_lo, row_hi  # HiGHS holds its own copy: no second matrix during the solve
     times["handoff_pass"] = time.perf_counter() - t1
     if start is not None and integer.any() and len(start[0]):
         idx, vals = start
@@ -363,7 +370,7 @@ def _solve_arrays(arrays, compile_seconds: float, time_limit: float = 600.0, mip
     hinfo = h.getInfo()
     has_sol = hinfo.primal_solution_status == 2 and status not in ("infeasible", "unbounded")
     res = SolveResult(status=status, has_solution=has_sol, is_mip=is_mip, col_of=col_of, row_of=row_of,
-                      n_rows=n_rows, n_cols=n_cols, nnz=int(A.nnz), n_int=int(integer.sum()), times=times,
+                      n_rows=n_rows, n_cols=n_cols, nnz=nnz, n_int=int(integer.sum()), times=times,
                       highs_version=highs_version())
     if has_sol:
         sol = h.getSolution()
