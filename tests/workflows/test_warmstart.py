@@ -115,3 +115,22 @@ def test_compare_marks_money_differences_within_the_combined_gaps():
     assert row["note C−A"] == ""
     assert row["Δ B−A"] == pytest.approx(0.3)  # the number stays; the note says what it is
     assert head[head["figure"] == "modules_built"].iloc[0]["note B−A"] == ""
+
+
+@pytest.mark.parametrize("cmd", ["solve", "sweep", "stress"])
+def test_no_duals_option_is_documented(cmd):
+    from conftest import run_cli
+
+    res = run_cli(cmd, "--help")
+    assert res.exit_code == 0 and "--no-duals" in res.output
+
+
+def test_cli_solve_no_duals(tmp_path):
+    from conftest import run_cli
+
+    p = write_book(tmp_path / "c.xlsx", cflp())
+    res = run_cli("solve", p, "-o", tmp_path / "r.xlsx", "--no-duals")
+    assert res.exit_code == 0, res.output
+    s = pd.read_excel(tmp_path / "r.xlsx", sheet_name="summary", engine="openpyxl")
+    row = dict(zip(s["key"], s["value"]))
+    assert "--no-duals" in row["duals"] and row["objective_musd"] == pytest.approx(6.5, abs=1e-9)
