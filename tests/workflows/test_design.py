@@ -366,7 +366,7 @@ def test_cli_writes_the_workbook_and_plot_draws_it(tmp_path):
     res = run("design", p, "-o", out, "--parts", "projects,floors", "--mip-gap", "0")
     assert res.exit_code == 0, res.output
     assert "floors" in res.output and str(out) in res.output.replace("\n", "")
-    xl = pd.ExcelFile(out)
+    xl = pd.ExcelFile(out, engine="openpyxl")
     assert {"summary", "projects", "floors", "budgets", "solves", "charts"} <= set(xl.sheet_names)
     res = run("plot", out, "-o", tmp_path / "png")
     assert res.exit_code == 0, res.output
