@@ -28,7 +28,7 @@ explicit tree) is fixed at 0: the shared decision must work in every scenario of
 from __future__ import annotations
 
 from array import array
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -411,10 +411,8 @@ class Ctx:
         if not ops or self._rep is None:
             return dict(zip(index, self.sink.new_columns(name, index, domain, bounds, special)))
         rep = self._rep
-        canon = [k[:-1] + (rep[(k[-2], k[-1])],) for k in index]
-        count = defaultdict(int)
-        for c in canon:
-            count[c] += 1
+        canon = [k[:-1] + (rep[k[-2:]],) for k in index]
+        count = Counter(canon)  # in first-seen order
         uniq = list(count)
         size = self._node_size
         partial = {c for c in uniq if count[c] < size[(c[-2], c[-1])]}
@@ -437,7 +435,7 @@ class Ctx:
         else:
             node_bounds = None
         handles = dict(zip(uniq, self.sink.new_columns(name, uniq, domain, node_bounds, special)))
-        return {k: handles[c] for k, c in zip(index, canon)}
+        return dict(zip(index, map(handles.__getitem__, canon)))
 
     def set_domain(self, v, domain) -> None:
         """Change the domain of one variable made without explicit bounds (e.g. integer modules)."""
