@@ -184,7 +184,7 @@ def plot_design(sheets: dict, out: Path, force: bool = False) -> list[Path]:
     matplotlib.use("Agg", force=False)
     from matplotlib.figure import Figure
 
-    from planner.report.plot import _save
+    from planner.report.png import save_png as _save
 
     data = design_chart_data(sheets)
     written = []

@@ -21,7 +21,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from planner.common.files import atomic_write, free_name
 from planner.common.problems import PlannerError
 from planner.input.reader import check_results_file
 from planner.report.charts import (
@@ -32,6 +31,7 @@ from planner.report.charts import (
     member_colours,
     slug,
 )
+from planner.report.png import free_png, save_png  # noqa: F401  (free_png: part of this module's interface)
 
 SHEETS = ("summary", "costs", "capacity", "supply", "security")
 
@@ -73,11 +73,7 @@ def scenarios_of(sheets) -> tuple[list, list]:
     return ["base"], [1.0]
 
 
-def _save(fig, target: Path, force: bool) -> Path:
-    try:
-        return atomic_write(free_png(target, force), lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
-    except OSError as e:  # full disk, a folder that cannot be written: one line, not a traceback
-        raise PlannerError(f"cannot write {target}: {e.strerror or e}") from None
+_save = save_png
 
 
 def file_slug(text, limit: int = 60) -> str:
@@ -88,10 +84,6 @@ def file_slug(text, limit: int = 60) -> str:
         return s
     import hashlib
     return s[: limit - 9] + "-" + hashlib.sha1(str(text).encode("utf-8", "replace")).hexdigest()[:8]
-
-
-def free_png(path: Path, force: bool) -> Path:
-    return free_name(path, force)
 
 
 def _grid(n, width=4.6, height=3.0):
