@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
 import sys
 from pathlib import Path
 
@@ -46,7 +47,6 @@ def stats(npz: str) -> dict:
     # duplicate rows: same pattern and values (hash of sorted (col, value) per row)
     col_of = np.repeat(np.arange(n_col), np.diff(start))
     order = np.lexsort((col_of, rows))
-    rptr = np.r_[0, np.cumsum(cnt)]
     h = np.zeros(n_row, dtype=np.uint64)
     contrib = (col_of[order].astype(np.uint64) * np.uint64(1000003)) ^ value[order].view(np.uint64)
     np.bitwise_xor.at(h, rows[order], contrib * np.uint64(0x9E3779B97F4A7C15))
@@ -55,14 +55,13 @@ def stats(npz: str) -> dict:
     dup = n_row - len(np.unique(key[cnt > 0], axis=0)) - int((cnt == 0).sum() > 0) * 0
     cost = z["col_cost"]
     nzc = np.abs(cost[cost != 0])
-    return dict(rows=n_row, cols=n_col, nnz=int(len(value)), empty_rows=int((cnt == 0).sum()),
-                singleton_rows=int((cnt == 1).sum()), duplicate_rows_approx=int(dup - (cnt == 0).sum()),
-                empty_cols=int((np.diff(start) == 0).sum()),
-                matrix_abs_range=[float(av.min()), float(av.max())],
-                cost_abs_range=[float(nzc.min()), float(nzc.max())] if len(nzc) else None,
-                free_cols=int((np.isinf(z["col_lower"]) & np.isinf(z["col_upper"])).sum()),
-                bounded_cols=int(np.isfinite(z["col_upper"]).sum()),
-                equality_rows=int((lo == hi).sum()), integer_cols=int((z["integrality"] != 0).sum()))
+    return {"rows": n_row, "cols": n_col, "nnz": len(value), "empty_rows": int((cnt == 0).sum()),
+            "singleton_rows": int((cnt == 1).sum()), "duplicate_rows_approx": int(dup - (cnt == 0).sum()),
+            "empty_cols": int((np.diff(start) == 0).sum()), "matrix_abs_range": [float(av.min()), float(av.max())],
+            "cost_abs_range": [float(nzc.min()), float(nzc.max())] if len(nzc) else None,
+            "free_cols": int((np.isinf(z["col_lower"]) & np.isinf(z["col_upper"])).sum()),
+            "bounded_cols": int(np.isfinite(z["col_upper"]).sum()),
+            "equality_rows": int((lo == hi).sum()), "integer_cols": int((z["integrality"] != 0).sum())}
 
 
 def _permute(args, prow=None, pcol=None):
@@ -90,7 +89,7 @@ def _permute(args, prow=None, pcol=None):
 def singleton_rows_to_bounds(args):
     """Rows with one nonzero a·x in [l, u] -> bounds of x; empty rows dropped (their bounds must hold: 0 in
     [l, u], which planner's rows satisfy since it never makes a row without terms)."""
-    (n_col, n_row, nnz, fmt, sense, off, cost, clo, chi, rlo, rhi, start, index, value, integ) = args
+    (n_col, n_row, _nnz, fmt, sense, off, cost, clo, chi, rlo, rhi, start, index, value, integ) = args
     col_of = np.repeat(np.arange(n_col), np.diff(start))
     r = index.astype(np.int64)
     cnt = np.bincount(r, minlength=n_row)
@@ -113,7 +112,12 @@ def apply(variant: str, h, args):
     """Change ``args`` (the positional arguments of the array form of passModel) or ``h``'s options."""
     rng = np.random.default_rng(0)
     if variant in SOLVERS:
-        h.setOptionValue("solver", SOLVERS[variant])
+        import highspy
+        if h.setOptionValue("solver", SOLVERS[variant]) != highspy.HighsStatus.kOk:
+            raise SystemExit(f"HiGHS does not take solver={SOLVERS[variant]} (hipo: highspy-extras of the same "
+                             "version as highspy)")
+        if variant == "pdlp":  # first-order: can take very long at the default tolerances
+            h.setOptionValue("time_limit", 300.0)
         return args
     if variant == "noscale":
         h.setOptionValue("simplex_scale_strategy", 0)
@@ -142,18 +146,25 @@ def main(argv=None) -> int:
         res = {v: [] for v in a.variants}
         for i in range(a.repeat):
             for v in a.variants:
-                r = run.run_worker(["arrays", a.npz, v], a.timeout)
+                try:
+                    r = run.run_worker(["arrays", a.npz, v], a.timeout)
+                except (RuntimeError, subprocess.TimeoutExpired) as exc:  # a variant HiGHS refuses, or a timeout: say so, go on
+                    print(f"{v} {i + 1}/{a.repeat}: failed: {str(exc).strip().splitlines()[-1][:200]}", flush=True)
+                    continue
                 res[v].append(r)
                 print(f"{v} {i + 1}/{a.repeat}: run {r['run']:.2f} s, pass {r['pass_s']:.2f} s, {r['status']}, "
                       f"objective {r['objective']:.10g}, simplex it {r['iterations']}, ipm it {r['ipm_iterations']}, "
                       f"peak {r['peak_rss_kib'] / 1024:.0f} MiB, load {r['load_avg_1min']:.1f}", flush=True)
+        res = {v: rs for v, rs in res.items() if rs}
+        if a.variants[0] not in res:
+            return 1
         base = statistics.median(r["run"] for r in res[a.variants[0]])
-        print("\n| variant | HiGHS run s (median) | ÷ " + a.variants[0] + " | runs | objective |")
-        print("|---|---:|---:|---|---:|")
+        print("\n| variant | HiGHS run s (median) | ÷ " + a.variants[0] + " | runs | objective | iterations |")
+        print("|---|---:|---:|---|---:|---:|")
         for v, rs in res.items():
             med = statistics.median(r["run"] for r in rs)
             print(f"| {v} | {med:.2f} | {med / base:.2f} | {', '.join(format(r['run'], '.2f') for r in rs)} | "
-                  f"{rs[0]['objective']:.10g} |")
+                  f"{rs[0]['objective']:.10g} | {rs[0]['iterations'] or rs[0]['ipm_iterations']} |")
     return 0
 
 
