@@ -572,6 +572,32 @@ def md_scenarios(summ: list[dict], base: str, mach: dict, argv: str) -> str:
     return "\n".join(L)
 
 
+def md_before_after(before: dict, after: dict) -> str:
+    """Issue 19's table: the same presets measured before and after, each against its array-built baseline
+    (planner's final arrays to a fresh HiGHS) measured in the same run."""
+    L = [f"Before: {before['machine']['date']}, `{before['command']}`; after: {after['machine']['date']}, "
+         f"`{after['command']}`. Build in CPU seconds (the machine was shared: wall times of one run vary by "
+         "tens of per cent, CPU time of the Python phases much less); *÷ baseline*: planner's end-to-end wall "
+         "time over the array-built baseline's (load + passModel + HiGHS run), runs interleaved.", "",
+         "| preset | nonzeros | build CPU s before → after | build nonzeros per CPU-s before → after | "
+         "hand-off s before → after | end-to-end ÷ baseline before → after | HiGHS ÷ baseline run (same arrays) "
+         "before → after | peak RSS MiB before → after | RSS ÷ baseline before → after | load avg before / after |",
+         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    aft = {s["preset"]: s for s in after["presets"]}
+    for b in before["presets"]:
+        a = aft.get(b["preset"])
+        if a is None or not b.get("arr") or not a.get("arr"):
+            continue
+        L.append(f"| {b['preset']} | {b['nnz']:,} | {_f(b['cpu']['build'])} → {_f(a['cpu']['build'])} | "
+                 f"{_k(b['build_nnz_per_cpu_s'])} → {_k(a['build_nnz_per_cpu_s'])} | "
+                 f"{_f(b['times']['compile'] + b['times']['pass'])} → {_f(a['times']['compile'] + a['times']['pass'])} | "
+                 f"{_f(b['e2e_vs_arrays'])} → {_f(a['e2e_vs_arrays'])} | "
+                 f"{_f(b['highs_vs_arrays'])} → {_f(a['highs_vs_arrays'])} | "
+                 f"{_f(b['peak_rss_mib'], 0)} → {_f(a['peak_rss_mib'], 0)} | {_f(b['rss_vs_arrays'])} → "
+                 f"{_f(a['rss_vs_arrays'])} | {_f(b['load_avg'], 1)} / {_f(a['load_avg'], 1)} |")
+    return "\n".join(L)
+
+
 DOC_TEMPLATE = """# Performance
 
 <!-- bench:presets -->
@@ -669,6 +695,9 @@ def main(argv=None) -> int:
     ap.add_argument("--top", type=int, default=25)
     ap.add_argument("--from-json", metavar="FILE", help="no measuring: render the tables of an earlier --json "
                                                         "report (with --write-docs: into the docs)")
+    ap.add_argument("--before-after", nargs=2, metavar=("BEFORE", "AFTER"),
+                    help="no measuring: the before/after table of two --json reports (with --write-docs: into "
+                         "the docs' arrays block)")
     ap.add_argument("--handoff", choices=("default", "direct", "pyomo"), default="default",
                     help="experiment: planner's hand-off path (sets PLANNER_HANDOFF for the runs)")
     ap.add_argument("--gc", choices=("default", "off", "freeze"), default="default",
@@ -692,6 +721,21 @@ def main(argv=None) -> int:
         if a.write_docs:
             doc = Path(a.docs)
             doc.write_text(replace_block(doc.read_text() if doc.exists() else DOC_TEMPLATE, "profile", text))
+            log(f"updated {doc}")
+        return 0
+
+    if a.before_after:
+        reps = []
+        for f in a.before_after:
+            rep = json.loads(Path(f).read_text())
+            for s in rep["presets"]:
+                s.update(summarise(s["preset"], s["size"], s["runs"], None, s["refs"], s.get("arrays_runs")))
+            reps.append(rep)
+        text = md_before_after(*reps)
+        print(text)
+        if a.write_docs:
+            doc = Path(a.docs)
+            doc.write_text(replace_block(doc.read_text() if doc.exists() else DOC_TEMPLATE, "arrays", text))
             log(f"updated {doc}")
         return 0
 
