@@ -42,10 +42,22 @@ def add(ctx: Ctx) -> None:
     if ctx.elastic or ctx.fixed is not None or not enabled() or not ctx.B:
         return
     d = ctx.d
+    ctx.add_rows("strong_capacity", capacity_rows(ctx))
+    # 1 and 2 need a commodity no outside supplier sells (else every member's row has imports): the cheap test
+    # first, so that a model where nothing applies pays almost nothing
+    sold = {x["commodity"] for x in d.suppliers}
+    outs = defaultdict(set)
+    for proc in d.processes:
+        outs[proc["process"]] = {proc["output"]} | {c for c, _y in d.coproducts.get(proc["process"], [])}
+    alone = {c for p in ctx.procs for c in outs[p]} - sold
+    if not alone:
+        return
     sidx = {s: i for i, s in enumerate(d.scen)}
     # Q columns of processes modular at t -> (p, t); a column aliased over the scenarios of a node is one key
     modular = {}
     for (p, t, s), q in ctx.Q.items():
+        if not outs[p] & alone:
+            continue
         ex, mods = ctx.cap[(p, t)]
         proc = ctx.procs[p]
         if ex <= 0 and mods and proc["integer_modules"] and float(proc["availability"]) > 0:
@@ -80,6 +92,8 @@ def add(ctx: Ctx) -> None:
     rows, seen = {}, set()
     src_cache, use_cache = {}, {}
     for (m, n, c, t, s), f in ctx.F.items():
+        if c not in alone:
+            continue
         km, kn = (m, c, t, s), (n, c, t, s)
         src = src_cache.get(km, False)
         if src is False:
@@ -108,7 +122,8 @@ def add(ctx: Ctx) -> None:
     # cover rows: commodities whose supply is all modular output (plus internal flows)
     by_ct = defaultdict(list)
     for (m, c, t, s) in ctx.balance:
-        by_ct[(c, t, s)].append(m)
+        if c in alone:
+            by_ct[(c, t, s)].append(m)
     cover = {}
     for (c, t, s), ms in by_ct.items():
         caps, total = [], 0.0
@@ -141,34 +156,50 @@ def add(ctx: Ctx) -> None:
         seen.add(sig)
         cover[(c, t, s)] = ([(v, handles[kb]) for kb, v in coefs.items()], ">=", total)
     ctx.add_rows("strong_cover", cover)
-    ctx.add_rows("strong_capacity", capacity_rows(ctx, modular))
 
 
 def _inf_none(v) -> float:
     return float("inf") if v is None else float(v)
 
 
-def capacity_rows(ctx: Ctx, modular: dict) -> dict:
+def capacity_rows(ctx: Ctx) -> dict:
     """Inequality 3 (docs/model.md): capacity coefficients tightened by the most the bloc can use.
 
     U_cts = Σ_m demand_mcts + Σ_{p' using c} a_p' · (most Q_p't can be) + Σ_{stockpiles of c} max capacity
     bounds the bloc's output of c when every use term of c's balance rows is input use, a flow between members
     or a fill (no exports, disposal or elastic slack).  A process p with integer modules operating at t then
     has Q_pts ≤ avail·ex_pt + c'·N_pt, c' = min(avail·mt, max(0, min_c U_cts / y_pc − avail·ex_pt)).
+    Commodities that are exported or disposed of, stocked without a capacity limit, or used by a process
+    with unlimited modules are passed over before any balance row is read.
     """
     from planner.model.prepare import _nn
 
     d = ctx.d
-    sidx = {s: i for i, s in enumerate(d.scen)}
-    qinfo = {key_of(q): pt for (p, t, s), q in ctx.Q.items() for pt in [(p, t)]}
-    flows = {key_of(f) for f in ctx.F.values()}
-    fills = {key_of(u): (m, c) for (m, c, t, s), u in ctx.U.items()}
-    draws = {key_of(w) for w in ctx.W.values()}
+    inf = float("inf")
+    lumpy = {p for p, proc in ctx.procs.items() if proc["integer_modules"] and (_nn(proc["module_tpa"]) or 0) > 0
+             and float(proc["availability"]) > 0}
+    if not lumpy:
+        return {}
+    outs = {p: [(ctx.procs[p]["output"], 1.0)] + d.coproducts.get(p, []) for p in lumpy}
+    cand = {c for p in lumpy for c, y in outs[p] if y > 0}
+    cand -= {k[1] for k in ctx.X} | {k[1] for k in ctx.V}
     stockcap = {}
     for sp in d.stockpiles:
         ex = float(sp["existing_capacity_t"] or 0.0)
-        stockcap[(sp["member"], sp["commodity"])] = _inf_none(sp["max_capacity_t"]) \
-            if _nn(sp["capex_usd_per_t"]) is not None else ex
+        cap = _inf_none(sp["max_capacity_t"]) if _nn(sp["capex_usd_per_t"]) is not None else ex
+        stockcap[(sp["member"], sp["commodity"])] = cap
+        if cap == inf:
+            cand.discard(sp["commodity"])
+    for proc in d.processes:
+        if proc["input"] in cand and (_nn(proc["module_tpa"]) or 0) > 0 and _nn(proc["max_modules"]) is None:
+            cand.discard(proc["input"])
+    if not cand:
+        return {}
+    sidx = {s: i for i, s in enumerate(d.scen)}
+    qinfo = {key_of(q): (p, t) for (p, t, s), q in ctx.Q.items()}
+    flows = {key_of(f) for f in ctx.F.values()}
+    fills = {key_of(u): (m, c) for (m, c, t, s), u in ctx.U.items() if c in cand}
+    draws = {key_of(w) for (m, c, t, s), w in ctx.W.items() if c in cand}
 
     def qmax(p, t):
         ex, mods = ctx.cap[(p, t)]
@@ -177,15 +208,16 @@ def capacity_rows(ctx: Ctx, modular: dict) -> dict:
         if not mods:
             return float(proc["availability"]) * ex
         if mm is None:
-            return float("inf")
+            return inf
         return float(proc["availability"]) * (ex + float(proc["module_tpa"]) * float(mm))
 
     bound = {}  # (c, t, s) -> U_cts (inf when a use term is unbounded)
     rows_of = {}
     for (m, c, t, s) in ctx.balance:
-        rows_of.setdefault((c, t, s), []).append(m)
+        if c in cand:
+            rows_of.setdefault((c, t, s), []).append(m)
+    dm = d.demand
     for (c, t, s), ms in rows_of.items():
-        dm = d.demand
         u = sum(float(dm[(m, c)][sidx[s], d.tix(t)]) for m in d.members if (m, c) in dm)
         seen_stock = set()
         for m in ms:
@@ -198,34 +230,31 @@ def capacity_rows(ctx: Ctx, modular: dict) -> dict:
                 elif kv in fills:
                     if fills[kv] not in seen_stock:
                         seen_stock.add(fills[kv])
-                        u += stockcap.get(fills[kv], float("inf"))
+                        u += stockcap.get(fills[kv], inf)
                 else:
-                    u = float("inf")
+                    u = inf
                     break
-            if u == float("inf"):
+            if u == inf:
                 break
         bound[(c, t, s)] = u
 
     rows, seen = {}, set()
     for (p, t, s), q in ctx.Q.items():
-        kq = key_of(q)
-        if kq not in modular:  # only processes with integer modules; existing capacity allowed here
-            proc = ctx.procs[p]
-            ex, mods = ctx.cap[(p, t)]
-            if not (mods and proc["integer_modules"]):
-                continue
-        proc = ctx.procs[p]
+        if p not in lumpy:
+            continue
         ex, mods = ctx.cap[(p, t)]
+        if not mods:
+            continue
+        proc = ctx.procs[p]
         avail = float(proc["availability"])
         mt = float(proc["module_tpa"])
-        outs = [(proc["output"], 1.0)] + d.coproducts.get(p, [])
-        ucap = min(bound.get((c, t, s), float("inf")) / y for c, y in outs if y > 0)
-        if ucap == float("inf") or avail <= 0:
+        ucap = min(bound.get((c, t, s), inf) / y for c, y in outs[p] if y > 0)
+        if ucap == inf:
             continue
         cprime = min(avail * mt, max(0.0, ucap - avail * ex))
         if cprime >= avail * mt * (1 - 1e-9):
             continue
-        sig = (kq, round(cprime, 6))
+        sig = (key_of(q), round(cprime, 6))
         if sig in seen:
             continue
         seen.add(sig)
