@@ -127,6 +127,7 @@ class PHResult:
     ranks: int = 1             # MPI ranks PH ran on
     largest: dict | None = None  # the largest module builds any scenario chose (largest_plan)
     tree: str = ""             # the scenario tree PH used, in words (tree_summary)
+    invalid_bound: float = float("nan")  # a Lagrangian bound dropped by check_bound (above the plan's cost)
 
     @property
     def bound(self) -> float:
@@ -577,7 +578,16 @@ def run_ph(inp: InputData, iterations: int = DEFAULT_ITERATIONS, rho: float = DE
         lag = float("nan")
         if lagrangian and its > 0:
             lag = float(ph.post_solve_bound(solver_options=pyomo_solver_options(inp.settings)))
-            _info("PH: Lagrangian bound %.6g MUSD", lag)
+            # a scenario solve that failed (with the final prices W and no proximal term a scenario can be
+            # unbounded: W on an operation without limit, say) leaves mpi-sppy's stale bound of an earlier solve
+            failed = np.array([float(not getattr(sc._mpisppy_data, "solution_available", True))
+                               for sc in ph.local_scenarios.values()])
+            if _allreduce(ph, np.array([failed.max(initial=0.0)]), mpi.MAX)[0] > 0:
+                _info("PH: no Lagrangian bound (a scenario could not be solved with the final prices: unbounded or "
+                      "out of time); the trivial bound stands")
+                lag = float("nan")
+            else:
+                _info("PH: Lagrangian bound %.6g MUSD", lag)
     keys = first._planner_keys
     n0 = len(keys)  # the first stage: ROOT's variables, the first n0 global positions
     xbar, xmax = xbar[:n0], xmax[:n0]
@@ -687,7 +697,8 @@ def solve_file_ph(path: str, out: str | None = None, overrides: dict | None = No
 
     def evaluate(plan: dict) -> Outcome:
         oc = solve_file(path, out=out, force=force, many=many, fixed=plan, write=write, data=inp,
-                        summary_rows=lambda o: summary_rows(ph, o.objective, iterations, rho, tol, note[0]))
+                        summary_rows=lambda o: summary_rows(check_bound(ph, o.objective), o.objective, iterations,
+                                                            rho, tol, note[0]))
         oc.times["ph"] = ph.seconds
         oc.ph = ph
         return oc
@@ -728,6 +739,23 @@ def solve_file_ph(path: str, out: str | None = None, overrides: dict | None = No
                       f"scenario{'' if ph.converged else ' (PH stopped before the scenarios agreed: raise --ph-iterations)'}"
                       f"; {why[:1].lower() + why[1:]}")
     return oc
+
+
+BOUND_TOL = 1e-4  # relative: a lower bound this far above a plan's exact cost is no bound
+
+
+def check_bound(ph: PHResult, objective: float) -> PHResult:
+    """Drop the Lagrangian bound (nan, with a warning) if it is above the exact cost of the evaluated plan by more
+    than BOUND_TOL: no lower bound can be, so a scenario solve behind it did not end where the bound assumes
+    (a solver tolerance or limit).  The trivial bound stays; the gap is then measured against it."""
+    lag = ph.lagrangian_bound
+    if not math.isnan(lag) and not math.isnan(objective) and lag > objective + BOUND_TOL * max(1.0, abs(objective)):
+        log.warning("PH: the Lagrangian bound (%.6g MUSD) is above the exact cost of the plan (%.6g MUSD), so it is "
+                    "not a valid bound; the gap is measured against the trivial bound (%.6g MUSD)", lag, objective,
+                    ph.trivial_bound)
+        ph.invalid_bound = lag
+        ph.lagrangian_bound = float("nan")
+    return ph
 
 
 def ph_gap(objective: float, bound: float) -> float:

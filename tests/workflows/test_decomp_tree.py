@@ -174,3 +174,18 @@ def test_ph_with_a_node_of_one_scenario_matches_the_extensive_form(tmp_path):
     assert oc.ph.converged
     assert oc.objective == pytest.approx(0.600, rel=1e-4)  # by hand: see the EF test above
     assert oc.ph.bound <= 0.600 * (1 + 1e-4)
+
+
+def test_a_lagrangian_bound_above_the_plans_cost_is_dropped_not_reported():
+    # No lower bound can exceed the exact cost of a feasible plan; mpi-sppy keeps a scenario's stale bound when its
+    # solve fails (e.g. unbounded with the final prices), which produced one 39 % above the plan on the example.
+    from planner.workflows.decomp import PHResult, check_bound, ph_gap
+
+    ph = PHResult(plan={}, xbar={}, iterations=3, convergence=1.0, converged=False, trivial_bound=90.0,
+                  lagrangian_bound=140.0, seconds=1.0, n_first_stage=0)
+    check_bound(ph, 100.0)
+    assert ph.bound == 90.0 and ph.invalid_bound == 140.0
+    assert ph_gap(100.0, ph.bound) == pytest.approx(0.1)
+    ok = PHResult(plan={}, xbar={}, iterations=3, convergence=0.0, converged=True, trivial_bound=90.0,
+                  lagrangian_bound=100.000001, seconds=1.0, n_first_stage=0)  # solver noise: kept
+    assert check_bound(ok, 100.0).bound == 100.000001
