@@ -110,6 +110,7 @@ def add(ctx: Ctx) -> None:
         cols = np.concatenate([cols, su, ss])
         coefs = np.concatenate([coefs, np.ones(n), -np.ones(n)])
     ctx.balance_rows = ctx.sink.add_rows_arrays("balance", keys, row, cols, coefs, rhs, rhs)
+    ctx.balance.consume()  # the terms are in the matrix now: no second copy of them while HiGHS runs
 
 
 SUPPLY_IN = ("production_t", "imports_concern_t", "imports_other_t", "offtake_t", "offtake_concern_t", "trade_in_t",

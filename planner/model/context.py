@@ -287,8 +287,16 @@ class BalanceTerms(defaultdict):
         super().__init__(list)
         self.chunks = []
         self.owner = None
+        self.consumed = False
+
+    def consume(self) -> None:
+        """The balance rows are made: the array chunks are let go (reading the terms after this is an error)."""
+        self.consumed = bool(self.chunks)
+        self.chunks = []
 
     def _flush(self):
+        if self.consumed:
+            raise RuntimeError("the balance terms were read after the balance rows were made from them")
         if self.chunks:
             self.owner._flush_balance()
 

@@ -64,3 +64,18 @@ def test_balance_terms_added_as_arrays_read_as_term_lists():
     assert ctx.balance[("DE", "NdPr", 2031, "base")] == [(-1.0, 1)]
     assert sorted(ctx.balance) == [("DE", "NdPr", 2030, "base"), ("DE", "NdPr", 2031, "ban"),
                                    ("DE", "NdPr", 2031, "base")]
+
+
+def test_balance_terms_cannot_be_read_after_the_rows_are_made():
+    """The balance family lets the array chunks go once they are rows: a later reader gets an error, not a
+    silently incomplete term list."""
+    import pytest
+
+    from planner.input.load import load
+    from planner.model.build import build
+    from planner.model.prepare import prepare
+
+    ctx = build(prepare(load("inputs/tiny.xlsx")))
+    assert ctx.balance.consumed and not ctx.balance.chunks
+    with pytest.raises(RuntimeError, match="after the balance rows"):
+        ctx.balance.get(next(iter(ctx.balance_rows)))
