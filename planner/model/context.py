@@ -505,25 +505,30 @@ class Ctx:
         return tuple(np.concatenate([c[i] for c in ch]) for i in range(6))
 
     def _flush_balance(self) -> None:
-        """The array chunks -> term lists, grouped by balance key (each key's terms keep their order)."""
-        mi, ci, ti, si, cols, coefs = self.balance_arrays()
-        self.balance.chunks = []
-        if not len(cols):
-            return
+        """The array chunks -> term lists, chunk by chunk (each let go when done, so the lists and a whole
+        second copy of the terms do not coexist), grouped by balance key; each key's terms keep their order."""
         mn, cn = self.__dict__.get("member_names", []), self.__dict__.get("commodity_names", [])
         years, scen = self.d.years, self.d.scen
         nC, nT, S = len(cn), len(years), len(scen)
-        flat = ((mi * nC + ci) * nT + ti) * S + si
-        order = np.argsort(flat, kind="stable")
-        f = flat[order]
-        starts = np.flatnonzero(np.r_[True, f[1:] != f[:-1]])
-        ends = np.r_[starts[1:], len(f)]
-        terms = list(zip(coefs[order].tolist(), self.sink.handles(cols[order])))
-        u = f[starts]
         bal = self.balance
-        for m, c, t, s, a, b in zip((u // (S * nT * nC)).tolist(), (u // (S * nT) % nC).tolist(),
-                                    (u // S % nT).tolist(), (u % S).tolist(), starts.tolist(), ends.tolist()):
-            bal[(mn[m], cn[c], years[t], scen[s])].extend(terms[a:b])
+        chunks = bal.chunks
+        bal.chunks = []
+        chunks.reverse()
+        while chunks:
+            mi, ci, ti, si, cols, coefs = chunks.pop()
+            if not len(cols):
+                continue
+            flat = ((mi * nC + ci) * nT + ti) * S + si
+            order = np.argsort(flat, kind="stable")
+            f = flat[order]
+            starts = np.flatnonzero(np.r_[True, f[1:] != f[:-1]])
+            ends = np.r_[starts[1:], len(f)]
+            terms = list(zip(coefs[order].tolist(), self.sink.handles(cols[order])))
+            u = f[starts]
+            del mi, ci, ti, si, cols, coefs, flat, order, f
+            for m, c, t, s, a, b in zip((u // (S * nT * nC)).tolist(), (u // (S * nT) % nC).tolist(),
+                                        (u // S % nT).tolist(), (u % S).tolist(), starts.tolist(), ends.tolist()):
+                bal[(mn[m], cn[c], years[t], scen[s])].extend(terms[a:b])
 
     def cols_of(self, var: dict) -> np.ndarray:
         """Column numbers of a block's handles, in the block's key order."""
