@@ -134,3 +134,15 @@ def test_cli_solve_no_duals(tmp_path):
     s = pd.read_excel(tmp_path / "r.xlsx", sheet_name="summary", engine="openpyxl")
     row = dict(zip(s["key"], s["value"]))
     assert "--no-duals" in row["duals"] and row["objective_musd"] == pytest.approx(6.5, abs=1e-9)
+
+
+def test_compare_terminal_shows_tolerance_marks(capsys):
+    from planner.workflows.compare import print_compare
+
+    def book(obj):
+        return {"summary": pd.DataFrame({"key": ["objective_musd", "mip_gap_musd"], "value": [obj, 0.2]})}
+
+    head = headline_frame([book(100.0), book(100.3)], ["A", "B"], 1e-6, 0.0)
+    print_compare(head, [], [], ["A", "B"], 1e-6)
+    out = capsys.readouterr().out
+    assert "≈+0.3" in out and TOLERANCE_NOTE in out
