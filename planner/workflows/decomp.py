@@ -128,6 +128,9 @@ class PHResult:
     largest: dict | None = None  # the largest module builds any scenario chose (largest_plan)
     tree: str = ""             # the scenario tree PH used, in words (tree_summary)
     invalid_bound: float = float("nan")  # a Lagrangian bound dropped by check_bound (above the plan's cost)
+    failed: str = ""           # "iteration k: scenarios": the last scenario solves with PH's terms that failed
+    n_failed: int = 0          # scenario solves that failed in PH iterations (PH went on with their old values)
+    stopped: bool = False      # PH stopped because they kept failing (Convergence)
 
     @property
     def bound(self) -> float:
@@ -492,8 +495,29 @@ class Convergence(Converger):
         super().__init__(ph)
         self.ph = ph
         self.below = 0
+        self.fails = 0  # iterations running in which a scenario solve failed
 
     def is_converged(self):
+        failed = [k for k, sc in self.ph.local_scenarios.items()
+                  if not getattr(sc._mpisppy_data, "solution_available", True)]
+        nfail = _allreduce(self.ph, np.array([float(len(failed))]), mpi.SUM)[0]
+        if nfail > 0:
+            # mpi-sppy goes on with a failed scenario's old values.  HiGHS may fail a scenario solve with the
+            # proximal cuts ("infeasible or unbounded") and a later iteration be fine (seen on the generator's tiny
+            # network with 3 scenarios on a tree: one scenario in iterations 1-2, then PH reached the optimum);
+            # (its old values then stand in; counted in the summary).  Every scenario failing at once, PH has
+            # nothing more to say: stop
+            self.fails += 1
+            self.ph._planner_failed = (self.ph._PHIter - 1, failed)
+            self.ph._planner_nfailed = getattr(self.ph, "_planner_nfailed", 0) + int(nfail)
+            _info("PH iteration %d: %d scenario solve(s) failed (%s)", self.ph._PHIter - 1, int(nfail),
+                  ", ".join(failed) or "on another MPI rank")
+            if nfail >= len(self.ph.all_scenario_names):
+                self.ph._planner_stopped = True
+                _info("PH stops: scenario solves keep failing")
+                return True
+        else:
+            self.fails = 0
         self.conv = disagreement(self.ph)
         _info("PH iteration %d: convergence %.3g (target %.3g), %.1f s", self.ph._PHIter, self.conv,
               self.ph.options["planner_tol"], time.perf_counter() - self.ph.start_time)
@@ -573,6 +597,10 @@ def run_ph(inp: InputData, iterations: int = DEFAULT_ITERATIONS, rho: float = DE
             raise
         _info("PH: trivial bound (scenarios alone) %.6g MUSD", trivial)
         its = ph._PHIter
+        stopped = getattr(ph, "_planner_stopped", False)
+        failed_at = getattr(ph, "_planner_failed", None)
+        if stopped:
+            lagrangian = False  # the same scenarios would fail again
         xbar, dev, xmax, _xmin = _nonant_stats(ph)  # of the last solves (mpi-sppy's x̄ predates them)
         conv = _disagreement(xbar, dev, ph._planner_layout)
         lag = float("nan")
@@ -597,7 +625,10 @@ def run_ph(inp: InputData, iterations: int = DEFAULT_ITERATIONS, rho: float = DE
     return PHResult(plan=plan, xbar={k: float(x) for k, x in zip(keys, xbar)}, iterations=its, convergence=conv,
                     converged=conv < tol, trivial_bound=float(trivial), lagrangian_bound=lag,
                     seconds=time.perf_counter() - t0, n_first_stage=len(keys), rounded=rounded, ranks=ph.n_proc,
-                    largest=largest, tree=tree_summary(tree))
+                    largest=largest, tree=tree_summary(tree),
+                    failed=("" if failed_at is None else
+                            f"iteration {failed_at[0]}: {', '.join(failed_at[1]) or 'a scenario on another MPI rank'}"),
+                    n_failed=getattr(ph, "_planner_nfailed", 0), stopped=stopped)
 
 
 def tree_summary(tree: PHTree | None) -> str:
@@ -730,6 +761,19 @@ def solve_file_ph(path: str, out: str | None = None, overrides: dict | None = No
                 break
         else:
             note[0] = average_note
+    if ph.n_failed and not ph.stopped:
+        log.warning("PH: %d scenario solve(s) with PH's prices and proximal terms failed (last: %s); PH went on with "
+                    "those scenarios' previous values, so its convergence is no proof of agreement (the plan is still "
+                    "evaluated exactly)", ph.n_failed, ph.failed)
+    if ph.stopped and oc.exit_code == 0:
+        earlier = f" ({oc.message.split(': ', 1)[-1]})" if oc.message else ""
+        oc.message = (f"{path}: progressive hedging stopped in {ph.failed.split(':')[0]}: HiGHS could not solve "
+                      f"scenario(s) {ph.failed.split(': ', 1)[1]} with PH's prices and proximal terms, though "
+                      "each solves on its own (numerical trouble with the linearised proximal terms: on a scenario "
+                      "tree they cover every shared operation); the results are for the plan PH had then, "
+                      f"{100 * ph_gap(oc.objective, ph.bound):.3g}% above the trivial bound. Solve without "
+                      f"--decompose for the optimum{earlier}")
+        log.warning("%s", oc.message)
     if oc.exit_code == 0:
         oc.gap = ph_gap(oc.objective, ph.bound)
         oc.status = "progressive hedging plan"  # the terminal's title; the summary sheet keeps the solve status
@@ -780,6 +824,8 @@ def summary_rows(ph: PHResult, objective: float, iterations: int, rho: float, to
         ("ph_plan", plan),
         ("ph_rounded_integer_decisions", len(ph.rounded)),
         ("ph_scenario_tree", ph.tree),
+        ("ph_failed_solves", f"{ph.n_failed} (last: {ph.failed}){'; PH stopped there' if ph.stopped else ''}"
+                             if ph.n_failed else "none"),
         ("ph_settings", (f"iteration limit {iterations}, rho multiplier {rho:g}, tolerance {tol:g}, "
                          f"solver {PYOMO_SOLVER}, {ph.ranks} MPI rank(s)")),
         ("time_ph_s", round(ph.seconds, 4)),
