@@ -997,7 +997,8 @@ def solve_case(name, tmp_path_factory):
     return _SMALL_CACHE[name]
 
 
-@pytest.fixture(scope="module", params=list(CASES))
+@pytest.fixture(scope="module", params=[pytest.param(c, marks=pytest.mark.slow) if c == "example" else c
+                                        for c in CASES])  # the example takes ~10 s: slow
 def case(request, tmp_path_factory):
     return solve_case(request.param, tmp_path_factory)
 

@@ -7,7 +7,9 @@ from planner.input.load import load
 from planner.workflows.run import solve_model
 
 
-@pytest.mark.parametrize("path,scenario", [("inputs/tiny.xlsx", None), ("inputs/bloc_example.xlsx", "hre_controls")])
+@pytest.mark.parametrize("path,scenario", [("inputs/tiny.xlsx", None),
+                                           pytest.param("inputs/bloc_example.xlsx", "hre_controls",
+                                                        marks=pytest.mark.slow)])
 def test_direct_and_pyomo_handoff_agree(path, scenario):
     d = prepare(load(path), scenario=scenario)
     ctx_d, res_d, _ = solve_model(d, direct=True)
@@ -31,6 +33,7 @@ def test_direct_and_pyomo_handoff_agree(path, scenario):
     assert np.isfinite(rf_d.objective)
 
 
+@pytest.mark.slow  # three builds of the example through Pyomo (~8 s each)
 @pytest.mark.parametrize("elastic,fix", [(False, False), (True, False), (False, True)])
 def test_direct_arrays_equal_pyomo_compiler_arrays(elastic, fix):
     """Column by column, the direct hand-off's bounds, integrality, costs and matrix equal what Pyomo's
