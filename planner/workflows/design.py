@@ -640,6 +640,76 @@ def _task(path, label, overrides, meta, scenario=None, fixed=None, start=None, d
                 duals=duals)
 
 
+def _security_sheet(d, base, capped: dict, vmin: dict, outs, outs2, ids: dict) -> pd.DataFrame:
+    """The ``security_cost`` sheet: per capped commodity and cap, the best known cost (a tighter cap's
+    cheaper plan counts at a looser cap), shadow price and finite-difference slope, the plan's changes."""
+    base_plan = _plan(base)
+    srows = []
+    for c, rows in capped.items():
+        got = sorted([oc for oc in outs + outs2 if oc.meta.get("part") == "security" and
+                      oc.meta["commodity"] == c], key=lambda oc: -oc.meta["cap"])
+        v, why = vmin[c]
+        # best known cost at each cap: a plan feasible at a tighter cap is feasible at a looser one, so
+        # where a tighter point's solve found a cheaper plan (the MIP gap), that plan is the better answer
+        best, best_oc, use = math.inf, None, {}
+        for oc in reversed(got):
+            if not oc.exit_code and oc.objective < best:
+                best, best_oc = oc.objective, oc
+            use[id(oc)] = best_oc if not oc.exit_code else None
+        prev = None
+        ref = None
+        for oc in got:
+            ok = not oc.exit_code
+            src = use.get(id(oc)) if ok else None
+            plan = _plan(src) if ok else None
+            cost = src.objective if ok else math.nan
+            if ref is None and ok:
+                ref = cost
+            slope = math.nan
+            if prev is not None and ok and prev[0] > oc.meta["cap"]:
+                slope = (cost - prev[1]) / (100 * (prev[0] - oc.meta["cap"]))
+            mods, stock, offs = plan if plan else ({}, {}, set())
+            taken = ok and src is not oc
+            note = (why if oc is got[-1] else "") or oc.message[:300]
+            if taken:
+                note = (f"this solve found {oc.objective:,.1f} MUSD (MIP gap {100 * oc.gap:.3g}%); the plan of the "
+                        f"tighter cap {100 * src.meta['cap']:.2f}% is feasible here and costs less, so its cost "
+                        f"and plan are reported" + (f"; {note}" if note else ""))
+            srows.append({
+                "commodity": c, "cap_share": oc.meta["cap"], "status": oc.status, "cost_musd": cost,
+                "cost_vs_100pct_musd": cost - ref if ref is not None and ok else math.nan,
+                "objective_of_this_solve_musd": oc.objective if ok else math.nan,
+                "shadow_price_musd_per_pp": shadow_musd_per_pp(d, oc.tables.get("security"), rows) if ok
+                else math.nan,
+                "slope_musd_per_pp": slope,
+                "expected_cost_musd": src.headline.get("expected_cost_musd", math.nan) if ok else math.nan,
+                "expected_shortage_t": src.headline.get("expected_shortage_t", math.nan) if ok else math.nan,
+                "workbook_cap": ", ".join(f"{x:g}" for x in sorted({x for _, x in rows})),
+                "tightest_feasible_cap": v, "refined": bool(oc.meta.get("refined")),
+                "modules_built": float(sum(mods.values())), "stock_capacity_added_t": float(sum(stock.values())),
+                "offtakes_signed": len(offs),
+                "changes_vs_previous": plan_changes(prev[2], plan) if prev is not None and plan else
+                ("reference (loosest cap)" if plan else ""),
+                "changes_vs_base_plan": plan_changes(base_plan, plan) if plan else "",
+                "mip_gap": oc.gap, "solve": ids[id(oc)] + (f" (plan of {ids[id(src)]})" if taken else ""),
+                "note": note})
+            if ok:
+                prev = (oc.meta["cap"], cost, plan)
+    sc = pd.DataFrame(srows)
+    # the solves' own objectives never fall as the cap tightens, within their MIP gaps
+    flags = []
+    for c, g in sc.groupby("commodity", sort=False):
+        best = -math.inf
+        for r in g.itertuples():
+            x = r.objective_of_this_solve_musd
+            tol = abs(x) * max(0.0 if math.isnan(r.mip_gap) else r.mip_gap, 1e-9) + 1e-6
+            flags.append(bool(math.isnan(x) or x >= best - tol))
+            if not math.isnan(x):
+                best = max(best, x)
+    sc["non_decreasing_within_gap"] = flags
+    return sc
+
+
 def run_design(path, out=None, overrides: dict | None = None, force: bool = False, jobs: int = 1,
                executor: str = "process", scheduler: str | None = None, progress: bool = True, points: int = 6,
                parts=PARTS, write: bool = True) -> Design:
@@ -779,71 +849,7 @@ def run_design(path, out=None, overrides: dict | None = None, force: bool = Fals
 
     # security sheet
     if capped:
-        base_plan = _plan(base)
-        srows = []
-        for c, rows in capped.items():
-            got = sorted([oc for oc in outs + outs2 if oc.meta.get("part") == "security" and
-                          oc.meta["commodity"] == c], key=lambda oc: -oc.meta["cap"])
-            v, why = vmin[c]
-            # best known cost at each cap: a plan feasible at a tighter cap is feasible at a looser one, so
-            # where a tighter point's solve found a cheaper plan (the MIP gap), that plan is the better answer
-            best, best_oc, use = math.inf, None, {}
-            for oc in reversed(got):
-                if not oc.exit_code and oc.objective < best:
-                    best, best_oc = oc.objective, oc
-                use[id(oc)] = best_oc if not oc.exit_code else None
-            prev = None
-            ref = None
-            for oc in got:
-                ok = not oc.exit_code
-                src = use.get(id(oc)) if ok else None
-                plan = _plan(src) if ok else None
-                cost = src.objective if ok else math.nan
-                if ref is None and ok:
-                    ref = cost
-                slope = math.nan
-                if prev is not None and ok and prev[0] > oc.meta["cap"]:
-                    slope = (cost - prev[1]) / (100 * (prev[0] - oc.meta["cap"]))
-                mods, stock, offs = plan if plan else ({}, {}, set())
-                taken = ok and src is not oc
-                note = (why if oc is got[-1] else "") or oc.message[:300]
-                if taken:
-                    note = (f"this solve found {oc.objective:,.1f} MUSD (MIP gap {100 * oc.gap:.3g}%); the plan of the "
-                            f"tighter cap {100 * src.meta['cap']:.2f}% is feasible here and costs less, so its cost "
-                            f"and plan are reported" + (f"; {note}" if note else ""))
-                srows.append({
-                    "commodity": c, "cap_share": oc.meta["cap"], "status": oc.status, "cost_musd": cost,
-                    "cost_vs_100pct_musd": cost - ref if ref is not None and ok else math.nan,
-                    "objective_of_this_solve_musd": oc.objective if ok else math.nan,
-                    "shadow_price_musd_per_pp": shadow_musd_per_pp(d, oc.tables.get("security"), rows) if ok
-                    else math.nan,
-                    "slope_musd_per_pp": slope,
-                    "expected_cost_musd": src.headline.get("expected_cost_musd", math.nan) if ok else math.nan,
-                    "expected_shortage_t": src.headline.get("expected_shortage_t", math.nan) if ok else math.nan,
-                    "workbook_cap": ", ".join(f"{x:g}" for x in sorted({x for _, x in rows})),
-                    "tightest_feasible_cap": v, "refined": bool(oc.meta.get("refined")),
-                    "modules_built": float(sum(mods.values())), "stock_capacity_added_t": float(sum(stock.values())),
-                    "offtakes_signed": len(offs),
-                    "changes_vs_previous": plan_changes(prev[2], plan) if prev is not None and plan else
-                    ("reference (loosest cap)" if plan else ""),
-                    "changes_vs_base_plan": plan_changes(base_plan, plan) if plan else "",
-                    "mip_gap": oc.gap, "solve": ids[id(oc)] + (f" (plan of {ids[id(src)]})" if taken else ""),
-                    "note": note})
-                if ok:
-                    prev = (oc.meta["cap"], cost, plan)
-        sc = pd.DataFrame(srows)
-        # the solves' own objectives never fall as the cap tightens, within their MIP gaps
-        flags = []
-        for c, g in sc.groupby("commodity", sort=False):
-            best = -math.inf
-            for r in g.itertuples():
-                x = r.objective_of_this_solve_musd
-                tol = abs(x) * max(0.0 if math.isnan(r.mip_gap) else r.mip_gap, 1e-9) + 1e-6
-                flags.append(bool(math.isnan(x) or x >= best - tol))
-                if not math.isnan(x):
-                    best = max(best, x)
-        sc["non_decreasing_within_gap"] = flags
-        sheets["security_cost"] = sc
+        sheets["security_cost"] = _security_sheet(d, base, capped, vmin, outs, outs2, ids)
         for c, (v, _) in vmin.items():
             summary[f"tightest_cap_{c}"] = v
     elif "security" in parts:
