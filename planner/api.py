@@ -41,6 +41,11 @@ class Result:
     outcome: Outcome | None = field(default=None, repr=False)
 
     @property
+    def out(self) -> Path | None:
+        """Where the results were written (``solve(..., write=True)``), else None."""
+        return self.outcome.out if self.outcome is not None else None
+
+    @property
     def ok(self) -> bool:
         return bool(self.tables)
 
@@ -62,16 +67,21 @@ def _default_input() -> str:
 
 
 def solve(path=None, overrides: dict | None = None, mip_gap: float | None = None, time_limit: float | None = None,
-          scenario: str | None = None, data: InputData | None = None) -> Result:
+          scenario: str | None = None, data: InputData | None = None, *, write: bool = False, out=None,
+          force: bool = False, fmt: str = "xlsx", duals: bool = True) -> Result:
     """Solve one input workbook (default: the shipped example) and return a :class:`Result`.
 
     ``overrides``: settings (``{"discount_rate": 0.03}``) and table cells
     (``{"commodities.NDPR_OX.floor_price_usd_per_t": 90000}``), as ``--set`` takes them; the file is
-    never modified.  ``data``: an already-read :class:`InputData` (see :func:`read`)."""
+    never modified.  ``data``: an already-read :class:`InputData` (see :func:`read`).
+    ``write``: also write the results as ``planner solve`` does (to ``out``, default
+    ``results/<stem>.results.xlsx``; ``fmt`` csv or parquet for a folder; ``force`` overwrites); the
+    command line's ``solve`` calls this.  ``duals``: False skips the shadow prices of a MIP."""
     path = str(path) if path is not None else _default_input()
     ov = {k: (v if isinstance(v, str) else repr(v) if isinstance(v, float) else str(v))
           for k, v in settings_overrides(time_limit, mip_gap, overrides).items()}
-    oc = solve_file(path, overrides=ov, scenario=scenario, write=False, keep=True, data=data)
+    oc = solve_file(path, out=out, overrides=ov, scenario=scenario, write=write, keep=True, data=data, force=force,
+                    fmt=fmt, duals=duals)
     tables = dict(oc.sheets or {})
     summary = {}
     if "summary" in tables:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import click
 
-from planner.common.version import __version__
 from planner.common.problems import InputError, PlannerError
+from planner.common.version import __version__
 from planner.input.size import force_size_option
 
 log = logging.getLogger("planner")
@@ -231,7 +231,7 @@ def solve(paths, out, time_limit, mip_gap, sets, override_files, scenario, force
     With several inputs, --jobs N or --executor dask the solves run in parallel with a progress bar; one
     failing input never stops the others, and a final table lists each input's status.
     """
-    from planner.workflows.run import settings_overrides, solve_file
+    from planner.workflows.run import settings_overrides
 
     paths = list(paths) or [default_input()]
     overrides = settings_overrides(time_limit, mip_gap, merged_sets(override_files, parse_sets(sets)))
@@ -294,8 +294,12 @@ def solve(paths, out, time_limit, mip_gap, sets, override_files, scenario, force
 
             outcomes = [solve_file_ph(paths[0], out=out, overrides=overrides, force=force, **ph_opts)]
         else:
-            outcomes = [solve_file(paths[0], out=out, overrides=overrides, scenario=scenario, force=force, fmt=fmt,
-                                   duals=not no_duals)]
+            from planner import (
+                api,  # the public API: what a notebook calls, the command line calls too
+            )
+
+            outcomes = [api.solve(paths[0], overrides=overrides, scenario=scenario, write=True, out=out, force=force,
+                                  fmt=fmt, duals=not no_duals).outcome]
     print_summary(outcomes)
     from planner.workflows.run import results_path
 
