@@ -169,8 +169,8 @@ def worker_export(path: str, mps: str) -> dict:
     import highspy
 
     import planner.workflows.run as prun
-    from planner.model.prepare import prepare
     from planner.input.load import load
+    from planner.model.prepare import prepare
 
     options = {}
     real = highspy.Highs
@@ -227,8 +227,8 @@ def worker_arrays(npz: str, variant: str = "default") -> dict:
     for k, v in options.items():
         h.setOptionValue(k, v)
     if variant != "default":
-        import parity
-        args = parity.apply(variant, h, args)
+        import variants
+        args = variants.apply(variant, h, args)
     t2 = time.perf_counter()
     h.passModel(*args)
     del args, z
@@ -626,8 +626,9 @@ PHASES = ("read", "validate", "prepare", "build", "solve", "extract", "write")
 
 def profile(name: str, z, workdir: Path, top: int, log) -> str:
     """cProfile each phase of one end-to-end run of preset ``name``; markdown tables of the hot spots."""
-    import generate
     import pstats
+
+    import generate
     path = workdir / f"{name}.xlsx"
     generate.write(path, z)
     base = workdir / f"profile-{name}"
