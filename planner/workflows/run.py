@@ -133,8 +133,28 @@ def explain_infeasible(d: ModelData, fixed: dict | None = None) -> pd.DataFrame:
         .reset_index(drop=True)
 
 
+def setting_causes(d: ModelData) -> list[str]:
+    """Settings that can make the model unbounded or numerically fragile, named first (before any commodity)."""
+    st = d.settings
+    out = []
+    if float(st.get("default_route_cost_usd_per_t") or 0) < 0:
+        out.append(f"settings default_route_cost_usd_per_t is {st['default_route_cost_usd_per_t']:g}: shipping "
+                   "between members earns money on every route the default covers"
+                   + (" (trade_all_pairs TRUE: every pair)" if st.get("trade_all_pairs") else ""))
+    if st.get("objective") == "market":
+        neg = sorted({x["supplier"] for x in d.suppliers if (x["tariff_usd_per_t"] or 0) < 0})
+        if neg:
+            out.append("settings objective is 'market', where tariffs are costs: the negative tariff(s) of "
+                       f"{', '.join(map(str, neg))} pay the importer")
+    if float(st.get("terminal_stock_value") or 0) > 0 and any(
+            (sp["capex_usd_per_t"] is not None and sp["max_capacity_t"] is None) for sp in d.stockpiles):
+        out.append("settings terminal_stock_value credits end stock at replacement cost, and some stockpile "
+                   "capacity can be built without a max_capacity_t")
+    return out
+
+
 def unbounded_hint(d: ModelData) -> str:
-    causes = []
+    causes = setting_causes(d)
     for c, row in d.commodities.items():
         f = row["export_price_factor"]
         if f is not None and any(x["commodity"] == c and x["max_tpa"] is None for x in d.suppliers):
@@ -194,7 +214,12 @@ def solve_file(path: str, out: str | None = None, overrides: dict | None = None,
             oc.message = f"{path}: no solution found within the time limit of {d.settings['time_limit_s']:g} s; " \
                          f"raise it with --time-limit or loosen --mip-gap"
         else:
-            oc.message = f"{path}: the solver stopped with status '{res.status}' and no solution"
+            causes = setting_causes(d)
+            oc.message = (f"{path}: the solver stopped with status '{res.status}' and no solution. Settings that "
+                          f"can cause it: time_limit_s {d.settings['time_limit_s']:g}, mip_gap "
+                          f"{d.settings['mip_gap']:g}, threads {d.settings['threads']}"
+                          + ("; " + "; ".join(causes) if causes else "")
+                          + ". Try a longer --time-limit, or look for costs that can fall without limit.")
         return oc
 
     oc.objective, oc.gap = res.objective, res.gap
