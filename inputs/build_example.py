@@ -170,7 +170,7 @@ SETTINGS = [
     ("default_route_cost_usd_per_t", 50),   # assumption: intra-bloc freight, USD/t
     ("end_stock_at_least_initial", True),
     ("time_limit_s", 600),
-    ("mip_gap", 0.001),
+    # mip_gap: the default (1e-5), so differences between runs are not solver noise (issue 18)
     ("threads", 0),
     ("risk_aversion", 0),
     ("cvar_alpha", 0.9),
