@@ -25,12 +25,14 @@ import re
 import numpy as np
 import pandas as pd
 
+from planner.report.schema import COL
+
 MIX = [("domestic_output_t", "domestic output"), ("concern_imports_t", "imports from countries of concern"),
-       ("other_imports_t", "other imports and offtakes"), ("stock_draw_t", "stock draw"), ("shortage_t", "shortage")]
-MIX_LINES = [("bloc_trade_t", "traded between members"), ("consumption_t", "consumption (demand + input use)")]
+       ("other_imports_t", "other imports and offtakes"), (COL.stock_draw_t, "stock draw"), (COL.shortage_t, "shortage")]
+MIX_LINES = [("bloc_trade_t", "traded between members"), (COL.consumption_t, "consumption (demand + input use)")]
 MIX_COLOURS = {"domestic_output_t": "#2E75B6", "concern_imports_t": "#C00000", "other_imports_t": "#F4B183",
-               "stock_draw_t": "#70AD47", "shortage_t": "#7F7F7F", "bloc_trade_t": "#7030A0",
-               "consumption_t": "#000000"}
+               COL.stock_draw_t: "#70AD47", COL.shortage_t: "#7F7F7F", "bloc_trade_t": "#7030A0",
+               COL.consumption_t: "#000000"}
 PALETTE = ["#1F77B4", "#FF7F0E", "#2CA02C", "#D62728", "#9467BD", "#8C564B", "#E377C2", "#7F7F7F", "#BCBD22",
            "#17BECF", "#AEC7E8", "#FFBB78", "#98DF8A", "#FF9896", "#C5B0D5", "#C49C94", "#F7B6D2", "#C7C7C7",
            "#DBDB8D", "#9EDAE5"]
@@ -63,9 +65,9 @@ def chart_data(sheets: dict, scen=None, prob=None, d=None) -> dict:
     out: dict = {"scenarios": scen, "base": base_scenario(scen, prob) if scen else None}
     costs = sheets.get("costs")
     if costs is not None and len(costs):
-        e = costs.assign(v=costs["scenario"].map(p).fillna(0.0) * costs["cost_musd"]).groupby("category")["v"].sum()
+        e = costs.assign(v=costs["scenario"].map(p).fillna(0.0) * costs[COL.cost_musd]).groupby("category")["v"].sum()
         out["cost"] = e.reset_index().rename(columns={"v": "expected_cost_musd"})
-        by = costs.pivot_table(index="scenario", columns="category", values="cost_musd", aggfunc="sum").fillna(0.0)
+        by = costs.pivot_table(index="scenario", columns="category", values=COL.cost_musd, aggfunc="sum").fillna(0.0)
         by = by.reindex([s for s in scen if s in by.index] + [s for s in by.index if s not in scen])
         out["cost_scenario"] = by.reset_index()
     years = sorted({int(y) for name in ("supply", "capacity") if sheets.get(name) is not None
@@ -77,7 +79,7 @@ def chart_data(sheets: dict, scen=None, prob=None, d=None) -> dict:
         c = cap[cap["scenario"] == first]
         caps = {}
         for com, g in c.groupby("output", sort=False):
-            t = g.pivot_table(index="year", columns="member", values="capacity_tpa", aggfunc="sum")
+            t = g.pivot_table(index="year", columns="member", values=COL.capacity_tpa, aggfunc="sum")
             t = t.reindex(sorted(set(years) | set(t.index))).fillna(0.0)  # years without capacity show as 0
             t.index.name = "year"
             if (t.to_numpy() > 0).any():
@@ -92,13 +94,13 @@ def chart_data(sheets: dict, scen=None, prob=None, d=None) -> dict:
             s = g.groupby("year").sum(numeric_only=True)
             mix = pd.DataFrame({
                 "year": s.index,
-                "domestic_output_t": _col(s, "production_t").to_numpy(),
-                "concern_imports_t": (_col(s, "imports_concern_t") + _col(s, "offtake_concern_t")).to_numpy(),
-                "other_imports_t": (_col(s, "imports_other_t") + _col(s, "offtake_t")).to_numpy(),
-                "stock_draw_t": _col(s, "stock_draw_t").to_numpy(),
-                "shortage_t": _col(s, "shortage_t").to_numpy(),
-                "bloc_trade_t": _col(s, "trade_in_t").to_numpy(),
-                "consumption_t": (_col(s, "demand_t") + _col(s, "input_use_t")).to_numpy(),
+                "domestic_output_t": _col(s, COL.production_t).to_numpy(),
+                "concern_imports_t": (_col(s, COL.imports_concern_t) + _col(s, COL.offtake_concern_t)).to_numpy(),
+                "other_imports_t": (_col(s, COL.imports_other_t) + _col(s, COL.offtake_t)).to_numpy(),
+                COL.stock_draw_t: _col(s, COL.stock_draw_t).to_numpy(),
+                COL.shortage_t: _col(s, COL.shortage_t).to_numpy(),
+                "bloc_trade_t": _col(s, COL.trade_in_t).to_numpy(),
+                COL.consumption_t: (_col(s, COL.demand_t) + _col(s, COL.input_use_t)).to_numpy(),
             })
             if (mix.drop(columns="year").to_numpy() > 1e-9).any():
                 mixes[str(com)] = mix
@@ -111,10 +113,10 @@ def chart_data(sheets: dict, scen=None, prob=None, d=None) -> dict:
                 tgt[str(com)] = g.groupby("year")["limit"].min()
         deps = {}
         for com, g in sup.groupby("commodity", sort=False):
-            gg = g.groupby(["year", "scenario"])[[c for c in ("imports_concern_t", "offtake_concern_t", "demand_t",
-                                                              "input_use_t") if c in g.columns]].sum()
-            cons = (_col(gg, "demand_t") + _col(gg, "input_use_t")).where(lambda x: x > 0)
-            share = ((_col(gg, "imports_concern_t") + _col(gg, "offtake_concern_t")) / cons).fillna(0.0)
+            gg = g.groupby(["year", "scenario"])[[c for c in (COL.imports_concern_t, COL.offtake_concern_t, COL.demand_t,
+                                                              COL.input_use_t) if c in g.columns]].sum()
+            cons = (_col(gg, COL.demand_t) + _col(gg, COL.input_use_t)).where(lambda x: x > 0)
+            share = ((_col(gg, COL.imports_concern_t) + _col(gg, COL.offtake_concern_t)) / cons).fillna(0.0)
             com = str(com)
             if not (share > 1e-9).any() and com not in tgt:
                 continue

@@ -32,6 +32,7 @@ from planner.report.charts import (
     slug,
 )
 from planner.report.png import free_png, save_png  # noqa: F401  (free_png: part of this module's interface)
+from planner.report.schema import COL
 
 SHEETS = ("summary", "costs", "capacity", "supply", "security")
 
@@ -189,10 +190,10 @@ def plot_results(path, out_dir=None, force: bool = False) -> list[Path]:
                 v = df[col].to_numpy(dtype=float)
                 ax.bar(df["year"], v, bottom=bottom, label=label, color=MIX_COLOURS[col], width=0.8)
                 bottom += v
-            ax.plot(df["year"], df["consumption_t"], color=MIX_COLOURS["consumption_t"], lw=1.5, label=dict(MIX_LINES)["consumption_t"])
+            ax.plot(df["year"], df[COL.consumption_t], color=MIX_COLOURS[COL.consumption_t], lw=1.5, label=dict(MIX_LINES)[COL.consumption_t])
             ax.plot(df["year"], df["bloc_trade_t"], color=MIX_COLOURS["bloc_trade_t"], lw=1.5, ls="--",
                     label=dict(MIX_LINES)["bloc_trade_t"])
-            _top(ax, bottom, df["consumption_t"], df["bloc_trade_t"])
+            _top(ax, bottom, df[COL.consumption_t], df["bloc_trade_t"])
             ax.set_title(f"{com}", fontsize=10)
             _thousands(ax)
             ax.tick_params(labelsize=8)

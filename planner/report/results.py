@@ -117,21 +117,28 @@ def headline(ctx: Ctx, res: SolveResult, tables: dict) -> dict:
     tree = d.tree if d.tree is not None else np.tile(np.arange(d.S), (d.nT, 1))
     out["scenario_tree_nodes"] = n_nodes(tree)
     out["scenario_tree"] = d.tree_kind
-    # dependence: the share of consumption met from countries of concern (never above 100 %), per
-    # commodity-year-scenario over members, and separately the tonnes bought from them beyond consumption
-    if len(sup):
-        g = sup.groupby(["commodity", "year", "scenario"])[
-            ["imports_concern_t", "offtake_concern_t", "demand_t", "input_use_t"]].sum()
-        cons = g["demand_t"] + g["input_use_t"]
-        concern = g["imports_concern_t"] + g["offtake_concern_t"]
-        share = (np.minimum(concern, cons) / cons.where(cons > 0)).dropna()
-        if len(share):
-            k = share.idxmax()
-            out["worst_dependence_share"] = float(share.max())
-            out["worst_dependence_at"] = f"{k[0]} {k[1]} {k[2]}"
-        beyond = (concern - cons).clip(lower=0.0)
-        out["max_concern_beyond_consumption_t"] = float(beyond.max()) if len(beyond) else 0.0
-        if len(beyond) and beyond.max() > 0:
-            k = beyond.idxmax()
-            out["max_concern_beyond_consumption_at"] = f"{k[0]} {k[1]} {k[2]}"
+    out.update(dependence(sup))
+    return out
+
+
+def dependence(sup: pd.DataFrame, by=("commodity", "year", "scenario")) -> dict:
+    """The worst share of consumption met from countries of concern (never above 100 %; SPEC §3
+    "Security"), over members, per ``by`` group of the supply table, and separately the most tonnes bought
+    from them beyond consumption (into stock or on to other members), each with where it happens."""
+    out = {}
+    if sup is None or not len(sup):
+        return out
+    g = sup.groupby(list(by))[["imports_concern_t", "offtake_concern_t", "demand_t", "input_use_t"]].sum()
+    cons = g["demand_t"] + g["input_use_t"]
+    concern = g["imports_concern_t"] + g["offtake_concern_t"]
+    share = (np.minimum(concern, cons) / cons.where(cons > 0)).dropna()
+    if len(share):
+        k = share.idxmax()
+        out["worst_dependence_share"] = float(share.max())
+        out["worst_dependence_at"] = " ".join(map(str, k if isinstance(k, tuple) else (k,)))
+    beyond = (concern - cons).clip(lower=0.0)
+    out["max_concern_beyond_consumption_t"] = float(beyond.max()) if len(beyond) else 0.0
+    if len(beyond) and beyond.max() > 0:
+        k = beyond.idxmax()
+        out["max_concern_beyond_consumption_at"] = " ".join(map(str, k if isinstance(k, tuple) else (k,)))
     return out

@@ -195,3 +195,20 @@ def main() -> None:  # pragma: no cover - a developer's command
 
 if __name__ == "__main__":
     main()
+
+
+class _Columns:
+    """``COL.shortage_t`` is the string ``"shortage_t"``, checked against the declaration: the workflows and
+    charts name results columns through it, so a renamed or misspelt column fails loudly where it is used
+    (tests/report/test_results_schema.py runs every use), never as a silently empty chart or table."""
+
+    def __init__(self):
+        self._names = {c.name for s in RESULT_SHEETS for c in s.columns}
+
+    def __getattr__(self, name: str) -> str:
+        if name.startswith("_") or name not in self._names:
+            raise AttributeError(f"no results column {name!r} is declared in planner/report/schema.py")
+        return name
+
+
+COL = _Columns()

@@ -40,6 +40,7 @@ import pandas as pd
 from planner.common.problems import PlannerError
 from planner.input.load import load_input
 from planner.input.reader import check_results_file
+from planner.report.schema import COL
 from planner.workflows.batch import Task, run_tasks
 
 KINDS = ("process modules", "stockpile capacity", "offtake signed")
@@ -301,6 +302,8 @@ def _one_scenario(oc, s: str):
     single-scenario solve)."""
     from dataclasses import replace
 
+    from planner.report.results import dependence
+
     tables = {k: (v[v["scenario"] == s].reset_index(drop=True) if "scenario" in v.columns else v)
               for k, v in (oc.tables or {}).items()}
     h = dict(oc.headline or {})
@@ -308,20 +311,11 @@ def _one_scenario(oc, s: str):
         sup = tables.get("supply")
         c = tables.get("costs")
         fis = tables.get("fiscal")
-        h["expected_cost_musd"] = float(c["cost_musd"].sum()) if c is not None and len(c) else 0.0
-        h["expected_shortage_t"] = float(sup["shortage_t"].sum()) if sup is not None and len(sup) else 0.0
-        h["expected_floor_support_musd"] = float(fis["floor_support_share_musd"].sum()) \
+        h["expected_cost_musd"] = float(c[COL.cost_musd].sum()) if c is not None and len(c) else 0.0
+        h["expected_shortage_t"] = float(sup[COL.shortage_t].sum()) if sup is not None and len(sup) else 0.0
+        h["expected_floor_support_musd"] = float(fis[COL.floor_support_share_musd].sum()) \
             if fis is not None and len(fis) else 0.0
-        if sup is not None and len(sup):
-            g = sup.groupby(["commodity", "year"])[["imports_concern_t", "offtake_concern_t", "demand_t",
-                                                    "input_use_t"]].sum()
-            cons = g["demand_t"] + g["input_use_t"]
-            concern = g["imports_concern_t"] + g["offtake_concern_t"]
-            share = (concern.clip(upper=cons) / cons.where(cons > 0)).dropna()
-            if len(share):
-                k = share.idxmax()
-                h["worst_dependence_share"] = float(share.max())
-                h["worst_dependence_at"] = f"{k[0]} {k[1]} {s}"
+        h.update(dependence(sup))  # the same rule as the results' headline, on this scenario's rows
     relaxed = oc.relaxed
     if relaxed is not None and len(relaxed) and "scenario" in relaxed.columns:
         relaxed = relaxed[relaxed["scenario"].isin([s]) | relaxed["scenario"].isna()]
@@ -341,14 +335,14 @@ def _shortage(oc) -> dict:
     sup = (oc.tables or {}).get("supply")
     if sup is None or not len(sup):
         return {}
-    return {c: float(v) for c, v in sup.groupby("commodity")["shortage_t"].sum().items()}
+    return {c: float(v) for c, v in sup.groupby("commodity")[COL.shortage_t].sum().items()}
 
 
 def _costs(oc) -> dict:
     c = (oc.tables or {}).get("costs")
     if c is None or not len(c):
         return {}
-    return {k: float(v) for k, v in c.groupby("category")["cost_musd"].sum().items()}
+    return {k: float(v) for k, v in c.groupby("category")[COL.cost_musd].sum().items()}
 
 
 def print_stress(table: pd.DataFrame, report: pd.DataFrame, summary: pd.DataFrame, messages=()) -> None:

@@ -28,6 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from planner.common.problems import PlannerError
+from planner.report.schema import COL
 from planner.workflows.batch import PREVIOUS, Task, reserve_names, run_tasks
 
 log = logging.getLogger("planner")
@@ -224,9 +225,9 @@ def summary_frame(keys: list[str], outcomes) -> pd.DataFrame:
         for c in commodities:
             if inv is not None and len(inv):
                 sel = inv[(inv["commodity"] == c) & (inv["kind"] == "process modules")]
-                r[f"built_{c}_tpa"] = float(sel["capacity_added_t"].sum())
+                r[f"built_{c}_tpa"] = float(sel[COL.capacity_added_t].sum())
                 sel = inv[(inv["commodity"] == c) & (inv["kind"] == "stockpile capacity")]
-                r[f"stock_built_{c}_t"] = float(sel["capacity_added_t"].sum())
+                r[f"stock_built_{c}_t"] = float(sel[COL.capacity_added_t].sum())
             else:
                 r[f"built_{c}_tpa"] = 0.0 if ok else float("nan")
                 r[f"stock_built_{c}_t"] = 0.0 if ok else float("nan")
@@ -280,9 +281,9 @@ def worst_share(sup: pd.DataFrame, commodity: str) -> float:
     s = sup[sup["commodity"] == commodity]
     if not len(s):
         return 0.0
-    g = s.groupby(["year", "scenario"])[["imports_concern_t", "offtake_concern_t", "demand_t", "input_use_t"]].sum()
-    cons = g["demand_t"] + g["input_use_t"]
-    share = ((g["imports_concern_t"] + g["offtake_concern_t"]) / cons.where(cons > 0)).dropna()
+    g = s.groupby(["year", "scenario"])[[COL.imports_concern_t, COL.offtake_concern_t, COL.demand_t, COL.input_use_t]].sum()
+    cons = g[COL.demand_t] + g[COL.input_use_t]
+    share = ((g[COL.imports_concern_t] + g[COL.offtake_concern_t]) / cons.where(cons > 0)).dropna()
     return float(share.max()) if len(share) else 0.0
 
 

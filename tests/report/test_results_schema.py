@@ -3,7 +3,9 @@ every table the extraction makes has exactly its columns, in its order, and docs
 is generated from it."""
 from pathlib import Path
 
+import pytest
 from modelkit import solve_book
+
 from planner.report.schema import DOCS_PATH, RESULT_SHEET, render
 from planner.workflows.run import solve_file
 
@@ -40,3 +42,11 @@ def test_an_empty_plan_still_has_every_column(tmp_path):
 def test_results_format_page_is_generated_from_the_schema():
     page = (ROOT / DOCS_PATH).read_text(encoding="utf-8")
     assert page == render(), "run: python -m planner.report.schema"
+
+
+def test_columns_are_named_through_the_schema():
+    from planner.report.schema import COL
+
+    assert COL.shortage_t == "shortage_t" and COL.beyond_consumption_t == "beyond_consumption_t"
+    with pytest.raises(AttributeError, match="no results column 'shortage_tonnes'"):
+        COL.shortage_tonnes  # noqa: B018
