@@ -34,6 +34,7 @@ import warnings
 import zipfile
 import zlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -290,6 +291,19 @@ def _is_strict_ooxml(path: str) -> bool:
             return STRICT_NS in f.read(4096)
     except (zipfile.BadZipFile, KeyError, OSError, EOFError, ValueError, RuntimeError, zlib.error):
         return False
+
+
+def open_results_file(path):
+    """A results (or design) workbook opened for reading with pandas, after the decompression-bomb check;
+    one located line (PlannerError) for a missing or unreadable file."""
+    path = Path(path)
+    if not path.exists():
+        raise PlannerError(f"{path}: file not found")
+    check_results_file(path)
+    try:
+        return pd.ExcelFile(path, engine="openpyxl")
+    except Exception as e:
+        raise PlannerError(f"{path}: cannot be read as an .xlsx workbook ({type(e).__name__}: {e})") from e
 
 
 def check_results_file(path, label: str = "") -> None:

@@ -144,17 +144,10 @@ def add_design_charts(wb, sheets: dict) -> None:
 
 def read_design_sheets(path) -> dict | None:
     """The sheets of a design workbook, or None when ``path`` is not one (checked like a results workbook)."""
-    from planner.common.problems import PlannerError
-    from planner.input.reader import check_results_file
+    from planner.input.reader import open_results_file
 
     path = Path(path)
-    if not path.exists():
-        raise PlannerError(f"{path}: file not found")
-    check_results_file(path)
-    try:
-        xl = pd.ExcelFile(path, engine="openpyxl")
-    except Exception as e:
-        raise PlannerError(f"{path}: cannot be read as an .xlsx workbook ({type(e).__name__}: {e})") from e
+    xl = open_results_file(path)
     with xl:
         if not is_design(xl.sheet_names):
             return None

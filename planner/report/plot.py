@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from planner.common.problems import PlannerError
-from planner.input.reader import check_results_file
+from planner.input.reader import open_results_file
 from planner.report.charts import (
     MIX,
     MIX_COLOURS,
@@ -40,13 +40,7 @@ SHEETS = ("summary", "costs", "capacity", "supply", "security")
 def read_for_charts(path) -> tuple[dict, list, list]:
     """(sheets, scenarios, probabilities) of a results workbook."""
     path = Path(path)
-    if not path.exists():
-        raise PlannerError(f"{path}: file not found")
-    check_results_file(path)
-    try:
-        xl = pd.ExcelFile(path, engine="openpyxl")
-    except Exception as e:
-        raise PlannerError(f"{path}: cannot be read as an .xlsx workbook ({type(e).__name__}: {e})") from e
+    xl = open_results_file(path)
     with xl:
         if "summary" not in xl.sheet_names:
             hint = " (it looks like an input workbook: solve it first)" if "settings" in xl.sheet_names else ""
