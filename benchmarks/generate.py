@@ -355,17 +355,24 @@ class _Gen:
 # ---------------------------------------------------------------- writing
 def write(path: str | Path, z: Size) -> Path:
     """Write the instance for size ``z`` to ``path`` (atomically) and return the path."""
+    settings, T = make_tables(z)
+    return write_tables(path, settings, T)
+
+
+def write_tables(path: str | Path, settings: list, T: dict[str, list[dict]], author: str = "benchmarks/generate.py",
+                 constant_memory: bool = False) -> Path:
+    """An input workbook from (settings rows, {sheet: [row dicts]}), atomically: headers, unit notes and
+    column order from the one declaration (planner/input/schema.py); also used by benchmarks/orlib.py."""
     from planner.input.schema import (
         SHEETS,  # column order and unit notes from the one declaration
     )
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    settings, T = make_tables(z)
     tmp = path.with_name(f".{path.stem}.tmp.xlsx")
     wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
-                                        "strings_to_numbers": False})
-    wb.set_properties({"created": FIXED_DATE, "author": "benchmarks/generate.py"})
+                                        "strings_to_numbers": False, "constant_memory": constant_memory})
+    wb.set_properties({"created": FIXED_DATE, "author": author})
     bold = wb.add_format({"bold": True})
     for sheet in SHEETS:
         if sheet.kind == "settings":

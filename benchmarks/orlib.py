@@ -21,7 +21,6 @@ formulation of SPEC §3 as it stands.
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import os
 import sys
 import time
@@ -96,38 +95,11 @@ def tables(caps, fixed, dem, alloc) -> tuple[list, dict]:
 
 
 def write(path: str | Path, settings: list, T: dict) -> Path:
-    """The workbook, atomically (as benchmarks/generate.py writes its instances)."""
-    import xlsxwriter
+    """The workbook, atomically, by benchmarks/generate.py's writer."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from generate import write_tables
 
-    from planner.input.schema import SHEETS
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp.xlsx")
-    wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
-                                        "strings_to_numbers": False, "constant_memory": True})
-    wb.set_properties({"created": _dt.datetime(2026, 1, 1), "author": "benchmarks/orlib.py"})
-    for sheet in SHEETS:
-        rows = [{"key": k, "value": v} for k, v in settings] if sheet.kind == "settings" else T.get(sheet.name)
-        if rows is None:
-            continue
-        cols = [c.name for c in sheet.columns]
-        ws = wb.add_worksheet(sheet.name)
-        ws.write_row(0, 0, cols)
-        for i, r in enumerate(rows, start=1):
-            for j, c in enumerate(cols):
-                v = r.get(c)
-                if v is None:
-                    continue
-                if isinstance(v, bool):
-                    ws.write_boolean(i, j, v)
-                elif isinstance(v, (int, float)):
-                    ws.write_number(i, j, v)
-                else:
-                    ws.write_string(i, j, str(v))
-    wb.close()
-    tmp.replace(path)
-    return path
+    return write_tables(path, settings, T, author="benchmarks/orlib.py", constant_memory=True)
 
 
 def convert(name: str, out: str | Path | None = None) -> Path:
