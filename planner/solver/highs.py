@@ -323,27 +323,35 @@ def _solve_arrays(arrays, compile_seconds: float, time_limit: float = 600.0, mip
     times = {"handoff_compile": compile_seconds}
     t0 = time.perf_counter() - compile_seconds
     t1 = time.perf_counter()
-    h = new_highs(bool(log_to_console))
-    if progress is not None or log_lines is not None:
-        _hooks(h, progress, log_lines, bool(log_to_console))
-    h.setOptionValue("time_limit", float(time_limit))
-    h.setOptionValue("mip_rel_gap", float(mip_gap))
-    h.setOptionValue("mip_abs_gap", 1e-12)
-    if threads:
-        h.setOptionValue("threads", int(threads))
+    kept = _reuse(A, cost, offset, lower, upper, integer, row_lo, row_hi, threads, log_to_console, time_limit,
+                  mip_gap, progress, log_lines, times) if reuse_enabled() else None  # issue 18: sweeps, batches
+    if kept is not None:  # a kept HiGHS object's callbacks reach this solve's log and live line through its relay
+        progress, log_lines = kept.relay.mip, kept.relay.log
     is_mip = bool(integer.any())
-    # the array form of passModel: one copy into HiGHS (a HighsLp object costs a copy per field, ~4x slower)
-    status = h.passModel(int(n_cols), int(n_rows), int(A.nnz), int(highspy.MatrixFormat.kColwise),
-                int(highspy.ObjSense.kMinimize), float(offset) * OBJ_SCALE,
-                np.ascontiguousarray(cost, dtype=float) * OBJ_SCALE,
-                np.ascontiguousarray(lower, dtype=float), np.ascontiguousarray(upper, dtype=float),
-                np.ascontiguousarray(row_lo, dtype=float), np.ascontiguousarray(row_hi, dtype=float),
-                A.indptr.astype(np.int32, copy=False), A.indices.astype(np.int32, copy=False),
-                A.data.astype(float, copy=False),
-                # integrality for every column (an empty array is read out of bounds by HiGHS 1.15)
-                integer.astype(np.int32) * int(highspy.HighsVarType.kInteger))
-    if status == highspy.HighsStatus.kError:  # a planner bug (inconsistent arrays), not an input problem
-        raise RuntimeError("HiGHS refused the model arrays (passModel returned an error)")
+    h = kept.h if kept is not None else None
+    if h is None:  # nothing to reuse: a new HiGHS object and the whole model
+        h = new_highs(bool(log_to_console))
+        if progress is not None or log_lines is not None:
+            _hooks(h, progress, log_lines, bool(log_to_console))
+        h.setOptionValue("time_limit", float(time_limit))
+        h.setOptionValue("mip_rel_gap", float(mip_gap))
+        h.setOptionValue("mip_abs_gap", 1e-12)
+        if threads:
+            h.setOptionValue("threads", int(threads))
+        # the array form of passModel: one copy into HiGHS (a HighsLp object costs a copy per field, ~4x slower)
+        status = h.passModel(int(n_cols), int(n_rows), int(A.nnz), int(highspy.MatrixFormat.kColwise),
+                    int(highspy.ObjSense.kMinimize), float(offset) * OBJ_SCALE,
+                    np.ascontiguousarray(cost, dtype=float) * OBJ_SCALE,
+                    np.ascontiguousarray(lower, dtype=float), np.ascontiguousarray(upper, dtype=float),
+                    np.ascontiguousarray(row_lo, dtype=float), np.ascontiguousarray(row_hi, dtype=float),
+                    A.indptr.astype(np.int32, copy=False), A.indices.astype(np.int32, copy=False),
+                    A.data.astype(float, copy=False),
+                    # integrality for every column (an empty array is read out of bounds by HiGHS 1.15)
+                    integer.astype(np.int32) * int(highspy.HighsVarType.kInteger))
+        if status == highspy.HighsStatus.kError:  # a planner bug (inconsistent arrays), not an input problem
+            raise RuntimeError("HiGHS refused the model arrays (passModel returned an error)")
+        if kept is not None:
+            kept.adopt(h, A)
     del A, cost, lower, upper, row_lo, row_hi  # HiGHS holds its own copy: no second matrix during the solve
     times["handoff_pass"] = time.perf_counter() - t1
     if start is not None and integer.any() and len(start[0]):
@@ -399,10 +407,206 @@ def _solve_arrays(arrays, compile_seconds: float, time_limit: float = 600.0, mip
             sol2 = h.getSolution()
             if _STATUS.get(h.getModelStatus().name) == "optimal" and sol2.dual_valid:
                 res.row_dual = np.asarray(sol2.row_dual, dtype=float) / OBJ_SCALE
+    _keep(kept)  # for the next solve of the same process (issue 18; only inside reusing())
     times["total_solver"] = time.perf_counter() - t0
     log.info("HiGHS: %s, %d rows x %d cols, %d nonzeros, %d integer; objective %.6g MUSD, gap %.3g%%",
              status, n_rows, n_cols, res.nnz, res.n_int, res.objective, 100 * (res.gap or 0))
     return res
+
+
+# ------------------------------------------------------------------ reuse of the previous model (issue 18)
+# A sweep point or batch item often differs from the solve before it only in coefficients (a price, a bound, a
+# yield): the same rows, columns, sparsity pattern and integrality.  Inside ``reusing()`` (sweeps and batches;
+# PLANNER_REUSE=off switches it off) the HiGHS object of the last solve is kept with its model, and the next solve
+# with the same structure changes only what differs (changeColsCost, changeColsBounds, changeRowsBounds,
+# changeCoeff) instead of passing the whole model again: an LP then starts from the previous optimal basis (HiGHS
+# skips presolve when it has a valid basis: a warm simplex), a MIP saves the hand-off.  Bounds and costs are
+# compared with what the HiGHS object holds now, and integrality is set again, so whatever the previous solve's
+# fixed-integer LP changed (integers relaxed and fixed at their values) is undone.  Options go back to those of the
+# first solve (the duals LP and the infeasible-or-unbounded retry change presolve); the time limit counts from
+# now (HiGHS 1.x measures it over every run of one object).  Anything else differs -> the normal path.
+REUSE_ENV = "PLANNER_REUSE"
+REUSE_MAX_NNZ = 4_000_000  # a larger model is not kept: HiGHS's copy would stay in memory during the next build
+REUSE_MAX_COEFF_SHARE = 0.1  # more matrix values changed than this share of the nonzeros: pass the model again
+_REUSE: dict = {"on": False, "kept": None}
+
+
+def reuse_enabled() -> bool:
+    """A solve may reuse the previous solve's HiGHS model: inside :func:`reusing` or after ``set_reuse(True)``,
+    unless the environment says PLANNER_REUSE=off."""
+    from os import environ
+
+    return _REUSE["on"] and environ.get(REUSE_ENV, "on").strip().lower() not in ("off", "0", "no", "false")
+
+
+def set_reuse(on: bool) -> None:
+    """Switch reuse on for the rest of this process (a batch's worker process), or off (the kept model released)."""
+    _REUSE["on"] = bool(on)
+    if not on:
+        _REUSE["kept"] = None
+
+
+class reusing:
+    """``with reusing(): ...``: the solves in the block may reuse the model of the solve before (sweeps, batches);
+    on leaving the block the kept model is released (unless reuse was on before)."""
+
+    def __enter__(self):
+        self.prev = _REUSE["on"]
+        _REUSE["on"] = True
+        return self
+
+    def __exit__(self, *exc):
+        _REUSE["on"] = self.prev
+        if not self.prev:
+            _REUSE["kept"] = None
+        return False
+
+
+def release_model() -> None:
+    """Drop the kept HiGHS model (its memory) now."""
+    _REUSE["kept"] = None
+
+
+class _Relay:
+    """The callbacks of a kept HiGHS object, subscribed once: they pass HiGHS's log and MIP progress on to the solve
+    that runs now (each sweep point has its own log and live line).  MIP progress times count from this run."""
+
+    def __init__(self, progress=None, log_lines=None):
+        self.bind(progress, log_lines)
+
+    def bind(self, progress, log_lines, t0: float = 0.0) -> None:
+        self.progress, self.log_lines, self.t0 = progress, log_lines, t0
+
+    def log(self, text) -> None:
+        if self.log_lines is not None:
+            self.log_lines(text)
+
+    def mip(self, d: dict) -> None:
+        if self.progress is not None:
+            if self.t0 and "time" in d:
+                d = {**d, "time": d["time"] - self.t0}
+            self.progress(d)
+
+
+@dataclass
+class _Kept:
+    key: tuple         # (rows, columns, threads, HiGHS log on the console)
+    pattern: bytes     # digest of the sparsity pattern (indptr, indices) and integrality
+    relay: _Relay
+    h: object = None   # the HiGHS object, holding the model of the last solve
+    data: np.ndarray | None = None  # the matrix values HiGHS holds (the CSC order of ``pattern``)
+    offset: float = 0.0
+    options: object = None  # HiGHS's options as the first solve set them up
+    lp: bool = True         # no integer column
+    basis: object = None    # an LP's optimal basis carried over to a new object (same rows and columns)
+
+    def adopt(self, h, A) -> None:
+        """The cold path's HiGHS object, its model just passed (and the previous LP's basis given to it)."""
+        self.h = h
+        self.data = np.array(A.data, dtype=float)
+        self.options = h.getOptions()
+        if self.basis is not None:
+            h.setBasis(self.basis)
+            self.basis = None
+
+
+def _pattern(A, integer) -> bytes:
+    import hashlib
+
+    d = hashlib.blake2b(digest_size=20)
+    d.update(np.asarray(A.shape, dtype=np.int64).tobytes())
+    d.update(np.ascontiguousarray(A.indptr, dtype=np.int64).tobytes())
+    d.update(np.ascontiguousarray(A.indices, dtype=np.int32).tobytes())
+    d.update(np.packbits(np.asarray(integer, dtype=bool)).tobytes())
+    return d.digest()
+
+
+def _reuse(A, cost, offset, lower, upper, integer, row_lo, row_hi, threads, console, time_limit, mip_gap,
+           progress, log_lines, times) -> _Kept | None:
+    """The kept model brought up to date for these arrays (``.h`` set; ``times["handoff_reused"]`` = 1), or a
+    fresh :class:`_Kept` whose ``.h`` the cold path fills (``adopt``; an LP with the same rows and columns as the
+    one before but another sparsity pattern gets its optimal basis: ``times["basis_reused"]`` = 1); None: the model
+    is too large to keep."""
+    k, _REUSE["kept"] = _REUSE["kept"], None  # taken: a failure below leaves nothing stale behind
+    n_rows, n_cols = A.shape
+    if int(A.nnz) > REUSE_MAX_NNZ:
+        return None
+    key = (int(n_rows), int(n_cols), int(threads or 0), bool(console))  # the pattern has the nonzeros
+    pattern = _pattern(A, integer)
+    lp = not np.any(integer)
+    changes = None
+    if k is not None and k.key == key and k.pattern == pattern:
+        changes = _apply_changes(k, A, cost, offset, lower, upper, integer, row_lo, row_hi)
+    if changes is None:
+        basis = None
+        if k is not None:
+            log.debug("model reuse: the structure changed (sparsity pattern, shape or integrality) or too many matrix "
+                      "values did; the whole model is passed")
+            if k.key == key and k.lp and lp:  # the same rows and columns (a coefficient became zero or nonzero):
+                b = k.h.getBasis()           # the LP still starts from the previous optimal basis
+                if b.valid:
+                    basis = b
+                    times["basis_reused"] = 1.0
+        return _Kept(key, pattern, _Relay(progress, log_lines), offset=float(offset) * OBJ_SCALE, lp=lp,
+                     basis=basis)
+    h = k.h
+    h.passOptions(k.options)
+    h.setOptionValue("time_limit", h.getRunTime() + float(time_limit))  # HiGHS 1.x: the run time of the object
+    h.setOptionValue("mip_rel_gap", float(mip_gap))
+    k.relay.bind(progress, log_lines, h.getRunTime())
+    times["handoff_reused"] = 1.0
+    k.lp = lp
+    log.debug("model reuse: %d cost(s), %d column bound(s), %d row bound(s), %d matrix value(s) changed", *changes)
+    return k
+
+
+def _apply_changes(k: _Kept, A, cost, offset, lower, upper, integer, row_lo, row_hi):
+    """Change in ``k.h`` what differs from these arrays; returns the counts (costs, column bounds, row bounds, matrix
+    values) or None (too many matrix values changed: better passed whole)."""
+    h = k.h
+    n_rows, n_cols = A.shape
+    data = np.asarray(A.data, dtype=float)
+    coeff = np.flatnonzero(data != k.data)
+    if len(coeff) > REUSE_MAX_COEFF_SHARE * len(data):
+        return None
+    cols = np.arange(n_cols, dtype=np.int32)
+    _st, _n, c_now, lo_now, hi_now, _nz = h.getCols(int(n_cols), cols)
+    c = np.ascontiguousarray(cost, dtype=float) * OBJ_SCALE
+    j = np.flatnonzero(c != c_now).astype(np.int32)
+    if len(j):
+        h.changeColsCost(len(j), j, np.ascontiguousarray(c[j]))
+    lo = np.asarray(lower, dtype=float)
+    hi = np.asarray(upper, dtype=float)
+    jb = np.flatnonzero((lo != lo_now) | (hi != hi_now)).astype(np.int32)  # the fixed LP's fixings included
+    if len(jb):
+        h.changeColsBounds(len(jb), jb, np.ascontiguousarray(lo[jb]), np.ascontiguousarray(hi[jb]))
+    ib = np.zeros(0, dtype=np.int32)
+    if n_rows:
+        _st, _n, rlo_now, rhi_now, _nz = h.getRows(int(n_rows), np.arange(n_rows, dtype=np.int32))
+        rlo = np.asarray(row_lo, dtype=float)
+        rhi = np.asarray(row_hi, dtype=float)
+        ib = np.flatnonzero((rlo != rlo_now) | (rhi != rhi_now)).astype(np.int32)
+        if len(ib):
+            h.changeRowsBounds(len(ib), ib, np.ascontiguousarray(rlo[ib]), np.ascontiguousarray(rhi[ib]))
+    ji = np.flatnonzero(integer).astype(np.int32)
+    if len(ji):  # integer again (the previous solve's fixed-integer LP may have made them continuous)
+        h.changeColsIntegrality(len(ji), ji, np.full(len(ji), int(highspy.HighsVarType.kInteger), dtype=np.uint8))
+    if len(coeff):
+        col = np.searchsorted(A.indptr, coeff, side="right") - 1
+        for r, cj, v in zip(np.asarray(A.indices)[coeff].tolist(), col.tolist(), data[coeff].tolist()):
+            h.changeCoeff(int(r), int(cj), float(v))
+        k.data[coeff] = data[coeff]
+    off = float(offset) * OBJ_SCALE
+    if off != k.offset:
+        h.changeObjectiveOffset(off)
+        k.offset = off
+    return len(j), len(jb), len(ib), len(coeff)
+
+
+def _keep(kept: _Kept | None) -> None:
+    """Keep the model just solved for the next solve of this process (while reuse is on)."""
+    if kept is not None and kept.h is not None and kept.data is not None and _REUSE["on"]:
+        _REUSE["kept"] = kept
 
 
 def solve_lp(c, A_ub=None, b_ub=None, A_eq=None, b_eq=None, bounds=None):

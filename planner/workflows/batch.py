@@ -198,17 +198,29 @@ def _resolve_start(t: Task, plan: dict | None) -> Task:
 
 
 def _run_serial(tasks, results, bar):
+    from planner.solver.highs import reusing
+
     i = 0
     plan = None
     try:
-        for i, t in enumerate(tasks):
-            bar.update(running=1)
-            results[i] = run_task(_resolve_start(t, plan))
-            plan = getattr(results[i], "plan", None) or plan
-            bar.done(results[i])
+        with reusing():  # a solve whose model differs from the one before only in coefficients reuses it (issue 18)
+            for i, t in enumerate(tasks):
+                bar.update(running=1)
+                results[i] = run_task(_resolve_start(t, plan))
+                plan = getattr(results[i], "plan", None) or plan
+                bar.done(results[i])
     except KeyboardInterrupt:
         _fill_missing(tasks, results, running={i})
         raise
+
+
+def run_task_reusing(task: Task):
+    """:func:`run_task` in a worker process of the pool: the worker's solves reuse the HiGHS model of the solve
+    before when only coefficients changed (issue 18; PLANNER_REUSE=off switches it off)."""
+    from planner.solver.highs import set_reuse
+
+    set_reuse(True)
+    return run_task(task)
 
 
 def _mp_context():
@@ -229,12 +241,13 @@ def _run_pool(tasks, results, jobs, bar):
     try:
         plan = None
         if any(isinstance(t.start, str) for t in tasks[1:]):  # warm starts: the first task's plan for the others
-            f0 = ex.submit(run_task, _resolve_start(tasks[0], None))
+            f0 = ex.submit(run_task_reusing, _resolve_start(tasks[0], None))
             bar.update(running=1)
             results[0] = f0.result()
             bar.done(results[0])
             plan = getattr(results[0], "plan", None)
-        futs = {ex.submit(run_task, _resolve_start(t, plan)): i for i, t in enumerate(tasks) if results[i] is None}
+        futs = {ex.submit(run_task_reusing, _resolve_start(t, plan)): i for i, t in enumerate(tasks)
+                if results[i] is None}
         pending = set(futs)
         while pending:
             bar.update(running=sum(1 for f in pending if f.running()))

@@ -111,7 +111,12 @@ def solve_model(d: ModelData, fixed: dict | None = None, elastic: bool = False, 
     times["handoff"] = res.times.get("handoff_compile", 0) + res.times.get("handoff_pass", 0)
     times["highs"] = res.times.get("highs", 0)
     times["highs_fixed_lp"] = res.times.get("highs_fixed_lp", 0)
-    log.info("hand-off: %.2f s; HiGHS: %.2f s", times["handoff"], times["highs"])
+    for k in ("handoff_reused", "basis_reused"):  # the previous solve's HiGHS model, or its LP basis (issue 18)
+        if res.times.get(k):
+            times[k] = 1
+    log.info("hand-off: %.2f s%s; HiGHS: %.2f s", times["handoff"],
+             " (the previous solve's model reused)" if res.times.get("handoff_reused") else
+             " (the previous LP's basis reused)" if res.times.get("basis_reused") else "", times["highs"])
     return ctx, res, times
 
 
@@ -332,7 +337,11 @@ def summary_table(inp: InputData, d: ModelData, res: SolveResult, oc: Outcome, s
              ("years", f"{d.years[0]}-{d.years[-1]}"), ("base_year", d.settings["base_year"]),
              ("discount_rate", d.settings["discount_rate"]),
              ("rows", res.n_rows), ("columns", res.n_cols), ("nonzeros", res.nnz), ("integer_columns", res.n_int)]
-    rows += [(f"time_{k}_s", round(v, 4)) for k, v in oc.times.items()]
+    rows += [(f"time_{k}_s", round(v, 4)) for k, v in oc.times.items() if k not in ("handoff_reused", "basis_reused")]
+    if oc.times.get("handoff_reused"):
+        rows += [("handoff", "the previous solve's HiGHS model, only changed coefficients passed (issue 18)")]
+    elif oc.times.get("basis_reused"):
+        rows += [("handoff", "the whole model passed; the LP started from the previous solve's optimal basis")]
     rows += [("solve_time_s", round(oc.times.get("highs", 0) + oc.times.get("highs_fixed_lp", 0), 4)),
              ("input_path", str(Path(inp.path).resolve())), ("input_sha256", inp.sha256)]
     rows += list(versions().items())
