@@ -131,7 +131,9 @@ def run_sweep(path: str, sets, out: str | None = None, overrides: dict | None = 
               progress: bool = True, duals: bool = True):
     """Solve every point; returns (summary DataFrame, outcomes, path of sweep_summary.xlsx).
     Every point after the first starts from the plan solved before it (a MIP start; with --jobs, the first
-    point's plan); ``duals`` False skips the fixed-integer LP of each point (headline figures only)."""
+    point's plan), and a point whose model differs from the one solved before it in the same process only in
+    coefficients reuses that HiGHS model (an LP warm-starts from its basis; planner.solver.highs.reusing, in
+    run_tasks); ``duals`` False skips the fixed-integer LP of each point (headline figures only)."""
     from planner.input.overrides import check_override_keys
     from planner.report.xlsio import write_workbook
 
