@@ -536,7 +536,11 @@ def _reuse(A, cost, offset, lower, upper, integer, row_lo, row_hi, threads, cons
     lp = not np.any(integer)
     changes = None
     if k is not None and k.key == key and k.pattern == pattern:
-        changes = _apply_changes(k, A, cost, offset, lower, upper, integer, row_lo, row_hi)
+        try:
+            changes = _apply_changes(k, A, cost, offset, lower, upper, integer, row_lo, row_hi)
+        except _Refused:
+            log.debug("model reuse: HiGHS refused a change; the whole model is passed to a new object")
+            k = None
     if changes is None:
         basis = None
         if k is not None:
@@ -550,7 +554,8 @@ def _reuse(A, cost, offset, lower, upper, integer, row_lo, row_hi, threads, cons
         return _Kept(key, pattern, _Relay(progress, log_lines), offset=float(offset) * OBJ_SCALE, lp=lp,
                      basis=basis)
     h = k.h
-    h.passOptions(k.options)
+    if h.passOptions(k.options) == highspy.HighsStatus.kError:
+        return _Kept(key, pattern, _Relay(progress, log_lines), offset=float(offset) * OBJ_SCALE, lp=lp)
     h.setOptionValue("time_limit", h.getRunTime() + float(time_limit))  # HiGHS 1.x: the run time of the object
     h.setOptionValue("mip_rel_gap", float(mip_gap))
     k.relay.bind(progress, log_lines, h.getRunTime())
@@ -560,9 +565,19 @@ def _reuse(A, cost, offset, lower, upper, integer, row_lo, row_hi, threads, cons
     return k
 
 
+class _Refused(Exception):
+    """HiGHS refused a change to the kept model: the model is passed whole instead."""
+
+
+def _ok(status) -> None:
+    if status == highspy.HighsStatus.kError:
+        raise _Refused
+
+
 def _apply_changes(k: _Kept, A, cost, offset, lower, upper, integer, row_lo, row_hi):
     """Change in ``k.h`` what differs from these arrays; returns the counts (costs, column bounds, row bounds, matrix
-    values) or None (too many matrix values changed: better passed whole)."""
+    values) or None (too many matrix values changed: better passed whole).  Raises :class:`_Refused` when HiGHS
+    refuses a change (the object is then half changed: dropped)."""
     h = k.h
     n_rows, n_cols = A.shape
     data = np.asarray(A.data, dtype=float)
@@ -574,12 +589,12 @@ def _apply_changes(k: _Kept, A, cost, offset, lower, upper, integer, row_lo, row
     c = np.ascontiguousarray(cost, dtype=float) * OBJ_SCALE
     j = np.flatnonzero(c != c_now).astype(np.int32)
     if len(j):
-        h.changeColsCost(len(j), j, np.ascontiguousarray(c[j]))
+        _ok(h.changeColsCost(len(j), j, np.ascontiguousarray(c[j])))
     lo = np.asarray(lower, dtype=float)
     hi = np.asarray(upper, dtype=float)
     jb = np.flatnonzero((lo != lo_now) | (hi != hi_now)).astype(np.int32)  # the fixed LP's fixings included
     if len(jb):
-        h.changeColsBounds(len(jb), jb, np.ascontiguousarray(lo[jb]), np.ascontiguousarray(hi[jb]))
+        _ok(h.changeColsBounds(len(jb), jb, np.ascontiguousarray(lo[jb]), np.ascontiguousarray(hi[jb])))
     ib = np.zeros(0, dtype=np.int32)
     if n_rows:
         _st, _n, rlo_now, rhi_now, _nz = h.getRows(int(n_rows), np.arange(n_rows, dtype=np.int32))
@@ -587,18 +602,19 @@ def _apply_changes(k: _Kept, A, cost, offset, lower, upper, integer, row_lo, row
         rhi = np.asarray(row_hi, dtype=float)
         ib = np.flatnonzero((rlo != rlo_now) | (rhi != rhi_now)).astype(np.int32)
         if len(ib):
-            h.changeRowsBounds(len(ib), ib, np.ascontiguousarray(rlo[ib]), np.ascontiguousarray(rhi[ib]))
+            _ok(h.changeRowsBounds(len(ib), ib, np.ascontiguousarray(rlo[ib]), np.ascontiguousarray(rhi[ib])))
     ji = np.flatnonzero(integer).astype(np.int32)
     if len(ji):  # integer again (the previous solve's fixed-integer LP may have made them continuous)
-        h.changeColsIntegrality(len(ji), ji, np.full(len(ji), int(highspy.HighsVarType.kInteger), dtype=np.uint8))
+        _ok(h.changeColsIntegrality(len(ji), ji, np.full(len(ji), int(highspy.HighsVarType.kInteger),
+                                                         dtype=np.uint8)))
     if len(coeff):
         col = np.searchsorted(A.indptr, coeff, side="right") - 1
         for r, cj, v in zip(np.asarray(A.indices)[coeff].tolist(), col.tolist(), data[coeff].tolist()):
-            h.changeCoeff(int(r), int(cj), float(v))
+            _ok(h.changeCoeff(int(r), int(cj), float(v)))
         k.data[coeff] = data[coeff]
     off = float(offset) * OBJ_SCALE
     if off != k.offset:
-        h.changeObjectiveOffset(off)
+        _ok(h.changeObjectiveOffset(off))
         k.offset = off
     return len(j), len(jb), len(ib), len(coeff)
 

@@ -40,18 +40,18 @@ def _fresh(monkeypatch):
 
 # LP: min -x0 - 2 x1  s.t.  x0 + x1 <= 4,  x0 + 3 x1 <= 6,  x >= 0.
 # By hand, the vertices: (0,0) 0; (4,0) -4; (0,2) -4; the two rows together x1 = 1, x0 = 3: -5 (the optimum).
-LP = dict(cost=[-1, -2], A=[[1, 1], [1, 3]], lower=[0, 0], upper=[INF, INF], row_hi=[4, 6])
+LP = {"cost": [-1, -2], "A": [[1, 1], [1, 3]], "lower": [0, 0], "upper": [INF, INF], "row_hi": [4, 6]}
 
 # changed case -> optimum by hand (vertices of the changed polytope)
 LP_CASES = {
     # cost (-1, -4): (0,2) gives -8, (3,1) -7, (4,0) -4
-    "cost": (dict(cost=[-1, -4]), -8.0),
+    "cost": ({"cost": [-1, -4]}, -8.0),
     # x1 <= 0.5: the second row is slack; x0 + x1 = 4 with x1 = 0.5 -> (3.5, 0.5): -3.5 - 1 = -4.5
-    "column bound": (dict(upper=[INF, 0.5]), -4.5),
+    "column bound": ({"upper": [INF, 0.5]}, -4.5),
     # x0 + x1 <= 5: with x0 + 3 x1 = 6 -> x1 = 0.5, x0 = 4.5: -5.5 ((5,0) -5, (0,2) -4)
-    "row bound": (dict(row_hi=[5, 6]), -5.5),
+    "row bound": ({"row_hi": [5, 6]}, -5.5),
     # A[1,1] 3 -> 2 (x0 + 2 x1 <= 6): with x0 + x1 = 4 -> (2,2): -6 ((0,3) -6 too, (4,0) -4)
-    "matrix value": (dict(A=[[1, 1], [1, 2]]), -6.0),
+    "matrix value": ({"A": [[1, 1], [1, 2]]}, -6.0),
 }
 
 
@@ -129,7 +129,7 @@ def test_too_many_changed_matrix_values_pass_the_model_again(monkeypatch):
 # MIP: min -x0 - 2 x1  s.t.  2 x0 + 2 x1 <= 5,  x integer in [0, 10].
 # By hand: the LP relaxation reaches x1 = 2.5 (-5); integers: x1 = 2 leaves 2 x0 <= 1 -> x0 = 0: -4, and
 # x1 <= 1 gives at most -2 - 1.5 -> -3 with integers; so (0, 2), -4, unique.
-MIP = dict(cost=[-1, -2], A=[[2, 2]], lower=[0, 0], upper=[10, 10], row_hi=[5], integer=[True, True])
+MIP = {"cost": [-1, -2], "A": [[2, 2]], "lower": [0, 0], "upper": [10, 10], "row_hi": [5], "integer": [True, True]}
 # After the change the costs are (-2, -1): by symmetry (2, 0), -4.  A model left as the fixed-integer LP would give
 # -2 (x fixed at (0, 2)); with integrality lost but bounds restored, the LP relaxation gives -5.
 MIP2 = {**MIP, "cost": [-2, -1]}
@@ -174,3 +174,16 @@ def test_a_mip_start_and_the_time_limit_still_apply():
         assert res.times.get("handoff_reused") == 1 and res.objective == pytest.approx(-4.0)
         assert h.getOptionValue("time_limit")[1] == pytest.approx(50.0 + h.getRunTime(), abs=1.0)
         assert h.getOptionValue("presolve")[1] == "choose"   # the duals LP's presolve 'on' undone
+
+
+def test_a_change_highs_refuses_falls_back_to_a_new_object():
+    import highspy
+
+    with reusing():
+        solve(arrays(**LP))
+        h = highs._REUSE["kept"].h
+        h.changeColsCost = lambda *a: highspy.HighsStatus.kError   # as if HiGHS refused the new costs
+        res = solve(arrays(**{**LP, "cost": [-1, -4]}))
+        assert "handoff_reused" not in res.times and "basis_reused" not in res.times
+        assert res.objective == pytest.approx(-8.0)
+        assert highs._REUSE["kept"].h is not h
