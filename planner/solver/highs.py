@@ -27,6 +27,7 @@ from __future__ import annotations
 import functools
 import gc
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -254,6 +255,101 @@ def csc_from_triplets(r: np.ndarray, c: np.ndarray, v: np.ndarray, n_rows: int, 
     return Csc(indptr, rows.astype(np.int32), np.ascontiguousarray(v, dtype=float), (n_rows, n_cols))
 
 
+def fixed_lp_blocks(A: Csc, lower, upper, row_lo, row_hi, x, integer):
+    """The LP of a solved MIP with every integer column fixed at its (rounded) value, split into the blocks
+    that share no free column (with the first stage fixed, one block per chain of operations that nothing
+    couples: typically a supply chain's scenarios, or each scenario of it beyond the tree's shared nodes).
+
+    Returns a list of (rows, cols, Csc, col_lo, col_hi, row_lo, row_hi) per block with a free column, the
+    fixed columns' contribution moved into the row bounds; rows without a free column belong to no block
+    (their duals are 0, as HiGHS's presolve would remove them).  None when the LP is one block."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n_rows, n_cols = A.shape
+    fixed = integer | (lower == upper)
+    xf = np.where(integer, np.round(x), np.where(lower == upper, lower, 0.0))
+    xf[~fixed] = 0.0
+    col_of_nz = np.repeat(np.arange(n_cols, dtype=np.int64), np.diff(A.indptr))
+    rows_nz = A.indices.astype(np.int64)
+    act = np.bincount(rows_nz, weights=A.data * xf[col_of_nz], minlength=n_rows)
+    keep = ~fixed[col_of_nz]
+    r, c, v = rows_nz[keep], col_of_nz[keep], A.data[keep]
+    n = n_rows + n_cols
+    g = coo_matrix((np.ones(len(r), dtype=np.int8), (r, n_rows + c)), shape=(n, n))
+    _k, label = connected_components(g, directed=False)
+    row_label, col_label = label[:n_rows], label[n_rows:]
+    used = np.unique(row_label[r])
+    if len(used) < 2:
+        return None
+    # block number per label (only labels holding a row with a free column); local positions by stable sort
+    block = np.full(len(label), -1, dtype=np.int64)
+    block[used] = np.arange(len(used))
+    rb = block[row_label]
+    cb = np.where(fixed, -1, block[col_label])
+    rows_order = np.flatnonzero(rb >= 0)
+    rows_order = rows_order[np.argsort(rb[rows_order], kind="stable")]
+    cols_order = np.flatnonzero(cb >= 0)
+    cols_order = cols_order[np.argsort(cb[cols_order], kind="stable")]
+    r_start = np.searchsorted(rb[rows_order], np.arange(len(used) + 1))
+    c_start = np.searchsorted(cb[cols_order], np.arange(len(used) + 1))
+    local_r = np.empty(n_rows, dtype=np.int64)
+    local_r[rows_order] = np.arange(len(rows_order)) - r_start[rb[rows_order]]
+    local_c = np.empty(n_cols, dtype=np.int64)
+    local_c[cols_order] = np.arange(len(cols_order)) - c_start[cb[cols_order]]
+    nz_block = cb[c]
+    order = np.argsort(nz_block, kind="stable")
+    z_start = np.searchsorted(nz_block[order], np.arange(len(used) + 1))
+    lo = row_lo - act
+    hi = row_hi - act
+    out = []
+    for b in range(len(used)):
+        R = rows_order[r_start[b]:r_start[b + 1]]
+        C = cols_order[c_start[b]:c_start[b + 1]]
+        z = order[z_start[b]:z_start[b + 1]]
+        M = csc_from_triplets(local_r[r[z]], local_c[c[z]], v[z], len(R), len(C))
+        out.append((R, C, M, lower[C], upper[C], lo[R], hi[R]))
+    return out
+
+
+def block_duals(blocks, cost, n_rows: int, time_limit: float, threads: int = 0):
+    """Row duals (in HiGHS's scaled objective units) of the fixed-integer LP solved block by block, in
+    parallel threads (HiGHS releases the GIL while it runs); None when a block does not solve to optimality."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(blk):
+        R, C, M, clo, chi, rlo, rhi = blk
+        h = new_highs()
+        h.setOptionValue("time_limit", float(time_limit))
+        h.setOptionValue("threads", 1)
+        h.passModel(int(len(C)), int(len(R)), int(M.nnz), int(highspy.MatrixFormat.kColwise),
+                    int(highspy.ObjSense.kMinimize), 0.0, np.ascontiguousarray(cost[C] * OBJ_SCALE),
+                    np.ascontiguousarray(clo), np.ascontiguousarray(chi), np.ascontiguousarray(rlo),
+                    np.ascontiguousarray(rhi), M.indptr.astype(np.int32), M.indices.astype(np.int32), M.data,
+                    np.zeros(len(C), dtype=np.int32))
+        h.run()
+        sol = h.getSolution()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal or not sol.dual_valid:
+            return None
+        return np.asarray(sol.row_dual, dtype=float)
+
+    dual = np.zeros(n_rows)
+    big_first = sorted(range(len(blocks)), key=lambda b: -blocks[b][2].nnz)
+    workers = max(1, min(int(threads) or os.cpu_count() or 1, len(blocks)))
+    with ThreadPoolExecutor(workers) as ex:
+        for b, y in zip(big_first, ex.map(lambda b: one(blocks[b]), big_first)):
+            if y is None:
+                return None
+            dual[blocks[b][0]] = y
+    return dual
+
+
+
+def _duals_by_block() -> bool:
+    """PLANNER_FIXED_LP=whole: the fixed-integer LP in one piece (as before issue 18's blocks; for comparisons)."""
+    return os.environ.get("PLANNER_FIXED_LP", "blocks").lower() != "whole"
+
+
 def solve_ctx(ctx, start=None, **kw) -> SolveResult:
     """Solve a built model (direct hand-off, or Pyomo's compiler when the model was built that way).
     ``start``: a plan (planner.model.warmstart) whose integer decisions HiGHS gets as a MIP start."""
@@ -352,7 +448,9 @@ def _solve_arrays(arrays, compile_seconds: float, time_limit: float = 600.0, mip
             raise RuntimeError("HiGHS refused the model arrays (passModel returned an error)")
         if kept is not None:
             kept.adopt(h, A)
-    del A, cost, lower, upper, row_lo, row_hi  # HiGHS holds its own copy: no second matrix during the solve
+    # HiGHS holds its own copy: no second matrix during the solve (a MIP with duals keeps it for the fixed LP's blocks)
+    fixed_lp = (A, cost, lower, upper, row_lo, row_hi) if is_mip and duals and _duals_by_block() else None
+    del A, cost, lower, upper, row_lo, row_hi
     times["handoff_pass"] = time.perf_counter() - t1
     if start is not None and integer.any() and len(start[0]):
         idx, vals = start
@@ -396,17 +494,32 @@ def _solve_arrays(arrays, compile_seconds: float, time_limit: float = 600.0, mip
             t4 = time.perf_counter()
             if progress is not None:
                 progress({"phase": "HiGHS duals (LP, integers fixed)"})
-            idx = np.flatnonzero(integer).astype(np.int32)
-            vals = np.round(res.x[idx])
-            h.changeColsIntegrality(len(idx), idx,
-                                    np.array([highspy.HighsVarType.kContinuous] * len(idx)))
-            h.changeColsBounds(len(idx), idx, vals, vals)
-            h.setOptionValue("presolve", "on")
-            h.run()
+            if fixed_lp is not None:  # the LP falls apart into independent blocks once the integers are fixed
+                A, cost, lower, upper, row_lo, row_hi = fixed_lp
+                fixed_lp = None
+                blocks = fixed_lp_blocks(A, lower, upper, row_lo, row_hi, res.x, integer)
+                del A, lower, upper, row_lo, row_hi
+                if blocks is not None:
+                    y = block_duals(blocks, cost, n_rows, time_limit, threads)
+                    if y is not None:
+                        res.row_dual = y / OBJ_SCALE
+                        times["fixed_lp_blocks"] = len(blocks)
+                    else:
+                        log.info("fixed-integer LP by blocks: a block did not solve to optimality; the whole LP "
+                                 "instead")
+                del blocks, cost
+            if res.row_dual is None:
+                idx = np.flatnonzero(integer).astype(np.int32)
+                vals = np.round(res.x[idx])
+                h.changeColsIntegrality(len(idx), idx,
+                                        np.array([highspy.HighsVarType.kContinuous] * len(idx)))
+                h.changeColsBounds(len(idx), idx, vals, vals)
+                h.setOptionValue("presolve", "on")
+                h.run()
+                sol2 = h.getSolution()
+                if _STATUS.get(h.getModelStatus().name) == "optimal" and sol2.dual_valid:
+                    res.row_dual = np.asarray(sol2.row_dual, dtype=float) / OBJ_SCALE
             times["highs_fixed_lp"] = time.perf_counter() - t4
-            sol2 = h.getSolution()
-            if _STATUS.get(h.getModelStatus().name) == "optimal" and sol2.dual_valid:
-                res.row_dual = np.asarray(sol2.row_dual, dtype=float) / OBJ_SCALE
     _keep(kept)  # for the next solve of the same process (issue 18; only inside reusing())
     times["total_solver"] = time.perf_counter() - t0
     log.info("HiGHS: %s, %d rows x %d cols, %d nonzeros, %d integer; objective %.6g MUSD, gap %.3g%%",
