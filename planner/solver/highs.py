@@ -345,6 +345,22 @@ def block_duals(blocks, cost, n_rows: int, time_limit: float, threads: int = 0):
 
 
 
+# HiGHS's sub-MIP heuristics (RINS, RENS, and the root reduced-cost sub-MIP): off by default (issue 18).  On the
+# example they took three quarters of the solve, looking for incumbents that branching and the other heuristics
+# (rounding, shifting, feasibility jump, ZI rounding) find anyway once the root LP is this close to the optimum:
+# docs/performance.md "Proving optimality" has the measurements.  PLANNER_SUBMIP=on restores HiGHS's defaults.
+SUBMIP_OFF = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False,
+              "mip_heuristic_run_root_reduced_cost": False}
+
+
+def mip_heuristic_options() -> dict:
+    """HiGHS options for every MIP solve: the sub-MIP heuristics off unless PLANNER_SUBMIP=on."""
+    if os.environ.get("PLANNER_SUBMIP", "off").lower() in ("on", "1", "true", "yes"):
+        return {}
+    known = set(dir(highspy.HighsOptions()))  # the options exist from HiGHS 1.7
+    return {k: v for k, v in SUBMIP_OFF.items() if k in known}
+
+
 def _duals_by_block() -> bool:
     """PLANNER_FIXED_LP=whole: the fixed-integer LP in one piece (as before issue 18's blocks; for comparisons)."""
     return os.environ.get("PLANNER_FIXED_LP", "blocks").lower() != "whole"
@@ -373,6 +389,7 @@ def pyomo_solver_options(settings: dict) -> dict:
             "output_flag": False}  # HiGHS's own log off (it writes to the terminal directly)
     if int(settings["threads"] or 0):
         opts["threads"] = int(settings["threads"])
+    opts.update(mip_heuristic_options())
     return opts
 
 
@@ -406,8 +423,9 @@ def _hooks(h, progress, log_lines, console: bool) -> None:
 
 def _solve_arrays(arrays, compile_seconds: float, time_limit: float = 600.0, mip_gap: float = 1e-5,
                   threads: int = 0, duals: bool = True, log_to_console: bool = False, progress=None,
-                  log_lines=None, start=None) -> SolveResult:
+                  log_lines=None, start=None, mip_abs_gap: float | None = None) -> SolveResult:
     """``progress``, ``log_lines``: optional callables for the live line and the solve's log (:func:`_hooks`).
+    ``mip_abs_gap`` (MUSD): a MIP also stops when incumbent − bound is at most this (besides ``mip_gap``).
     ``start``: (columns, values) of integer columns, a partial MIP start that HiGHS completes with an LP
     (``setSolution``); one that does not fit is dropped by HiGHS.  ``duals`` False: no fixed-integer LP."""
     A, cost, offset, lower, upper, integer, row_lo, row_hi, col_of, row_of = arrays
@@ -434,6 +452,9 @@ def _solve_arrays(arrays, compile_seconds: float, time_limit: float = 600.0, mip
         h.setOptionValue("mip_abs_gap", 1e-12)
         if threads:
             h.setOptionValue("threads", int(threads))
+        if is_mip:
+            for k, v in mip_heuristic_options().items():
+                h.setOptionValue(k, v)
         # the array form of passModel: one copy into HiGHS (a HighsLp object costs a copy per field, ~4x slower)
         status = h.passModel(int(n_cols), int(n_rows), int(A.nnz), int(highspy.MatrixFormat.kColwise),
                     int(highspy.ObjSense.kMinimize), float(offset) * OBJ_SCALE,
@@ -458,6 +479,8 @@ def _solve_arrays(arrays, compile_seconds: float, time_limit: float = 600.0, mip
                       np.ascontiguousarray(vals, dtype=float))  # a warning status = rejected start: harmless
         log.debug("MIP start: %d integer columns from the previous plan", len(idx))
 
+    if is_mip:
+        h.setOptionValue("mip_abs_gap", max(float(mip_abs_gap or 0.0) * OBJ_SCALE, 1e-12))
     t2 = time.perf_counter()
     if progress is not None:
         progress({"phase": "HiGHS MIP" if integer.any() else "HiGHS LP"})
