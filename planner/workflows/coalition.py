@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 import math
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,13 +131,14 @@ def solve_coalition(task):
     d = prepare(inp)
     st = d.settings
     kw = {"time_limit": float(st["time_limit_s"]), "mip_gap": float(st["mip_gap"]),
-          "threads": int(st["threads"] or 0), "duals": want}
+          "threads": int(st["threads"] or task.meta.get("threads") or 0), "duals": want,
+          "mip_abs_gap": task.meta.get("abs_gap")}
     t0 = time.perf_counter()
     ctx = build(d)
     offset = _gross_offset(ctx, d, float(task.meta.get("offset") or 0.0))
     res = None if ctx.structural else solve_ctx(ctx, start=task.meta.get("start") or None, **kw)
     oc = Outcome(input=task.path, status=res.status if res is not None else "infeasible", exit_code=0)
-    oc.headline = {"relaxed": False, "relaxed_t": 0.0, "relaxed_what": "", "plan": {}}
+    oc.headline = {"relaxed": False, "relaxed_t": 0.0, "relaxed_what": "", "plan": {}, "mip_gap": kw["mip_gap"]}
     if res is not None and res.has_solution:
         from planner.model.warmstart import plan_of
         oc.headline["plan"] = plan_of(ctx, res)
@@ -344,11 +346,14 @@ def run_coalition(path: str, out: str | None = None, overrides: dict | None = No
     # largest coalitions first: the longest solves start early and the pool ends evenly
     needed.sort(key=lambda m: (-int(m).bit_count(), m))
 
-    def task(m, offset=0.0, start=None):
+    # with as many processes as cores, one HiGHS thread each (two each would only compete for the same cores)
+    threads = 1 if jobs > 1 and jobs >= (os.cpu_count() or 1) else 0
+
+    def task(m, offset=0.0, start=None, abs_gap=None):
         return Task(path=str(path), label="+".join(N[i] for i in range(n) if (m >> i) & 1), write=False,
                     fn=solve_coalition, data=base, keep=("costs", "fiscal", "offtakes", "stockpiles") if m == full else (),
                     meta={"members": [N[i] for i in range(n) if (m >> i) & 1], "mask": m, "penalty": penalty,
-                          "offset": offset, "start": start})
+                          "offset": offset, "start": start, "abs_gap": abs_gap, "threads": threads})
 
     result = CoalitionResult(members=N, mode="exact" if exact else "sampled")
     # phase 1: the grand coalition (the ordinary solve) and every member alone; phase 2: the rest, each MIP gap
@@ -362,8 +367,12 @@ def run_coalition(path: str, out: str | None = None, overrides: dict | None = No
                for i in range(n)}
         owner = owners(base)
         rest = [m for m in needed if m not in done]
+        # every c(S) to the precision of c(N) in MUSD: a Shapley value is a weighted mean of differences
+        # c(S ∪ {i}) − c(S), each off by at most that much, so the allocations are as exact as c(N) itself
+        cN_ = done[full].objective
+        abs_gap = float(done[full].headline.get("mip_gap") or 0.0) * abs(cN_) if cN_ == cN_ else None
         outcomes += run_tasks([task(m, 2 * sum(neg[i] for i in range(n) if (m >> i) & 1),
-                                    start_for(m, n, N, done, owner)) for m in rest],
+                                    start_for(m, n, N, done, owner), abs_gap) for m in rest],
                               jobs=jobs, executor=executor, scheduler=scheduler, progress=progress,
                               title=f"{len(rest)} coalitions of {n} members")
     if any(oc.exit_code == INTERRUPTED for oc in outcomes):

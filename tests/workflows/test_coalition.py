@@ -328,3 +328,25 @@ def test_warm_start_plan_keeps_only_the_coalitions_decisions():
                                                     ("signed", "oC"): 1.0, ("stock_build", "C", "OX", 2025): 50.0}
     assert start_for(0b001, 3, N, done, owner) == {("build", "pA", 2026): 1.0}
     assert start_for(0b010, 3, N, done, owner) is None
+
+
+def test_coalitions_solved_to_the_grand_coalitions_precision(tmp_path, monkeypatch):
+    # Every c(S) beyond the first phase (the bloc and each member alone) is solved with an absolute MIP gap of
+    # mip_gap x |c(N)| MUSD (issue 13): here mip_gap 1e-5 (the default) and c(ABC) = 26.5 (see the three-member
+    # case above), so 2.65e-4 MUSD for AB, AC and BC, and none for the first phase.
+    import planner.solver.highs as H
+
+    seen = {}
+    real = H._solve_arrays
+
+    def spy(arrays, compile_seconds, **kw):
+        seen.setdefault("calls", []).append(kw.get("mip_abs_gap"))
+        return real(arrays, compile_seconds, **kw)
+
+    monkeypatch.setattr(H, "_solve_arrays", spy)
+    res = run(tmp_path, book(["A", "B", "C"], {"A": 10_000, "B": 20_000, "C": 10_000}, mine_tpa=25_000))
+    assert costs(res)["A, B, C"] == pytest.approx(26.5, abs=1e-6)
+    gaps = seen["calls"]
+    assert len(gaps) == 7
+    assert gaps[:4] == [None] * 4
+    assert gaps[4:] == pytest.approx([26.5e-5] * 3)
