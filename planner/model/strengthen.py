@@ -31,6 +31,7 @@ from collections import defaultdict
 from planner.model.context import TOL, Ctx, key_of
 
 PROVIDES = ()
+ROWS = ("strong_capacity", "strong_link", "strong_cover")  # the row families added here
 READS = ('procs', 'cap', 'B', 'Q', 'H', 'F')
 
 

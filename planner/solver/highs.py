@@ -345,20 +345,28 @@ def block_duals(blocks, cost, n_rows: int, time_limit: float, threads: int = 0):
 
 
 
-# HiGHS's sub-MIP heuristics (RINS, RENS, and the root reduced-cost sub-MIP): off by default (issue 18).  On the
-# example they took three quarters of the solve, looking for incumbents that branching and the other heuristics
-# (rounding, shifting, feasibility jump, ZI rounding) find anyway once the root LP is this close to the optimum:
-# docs/performance.md "Proving optimality" has the measurements.  PLANNER_SUBMIP=on restores HiGHS's defaults.
-SUBMIP_OFF = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False,
-              "mip_heuristic_run_root_reduced_cost": False}
+# HiGHS options for every MIP (issue 18): the sub-MIP heuristics (RINS, RENS and the root reduced-cost sub-MIP)
+# off, and no restart of the root after reduced-cost fixing.  On the example the sub-MIPs took three quarters of
+# the solve, looking for incumbents that branching and the other heuristics (rounding, shifting, feasibility
+# jump, ZI rounding) find anyway once the root LP is this close to the optimum, and a restart repeats presolve,
+# the root LP and the cut loop for little gain: docs/performance.md "Proving optimality" has the measurements.
+# PLANNER_MIP_TUNING=off gives HiGHS's defaults back.
+MIP_TUNING = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False,
+              "mip_heuristic_run_root_reduced_cost": False, "mip_allow_restart": False}
 
 
 def mip_heuristic_options() -> dict:
-    """HiGHS options for every MIP solve: the sub-MIP heuristics off unless PLANNER_SUBMIP=on."""
-    if os.environ.get("PLANNER_SUBMIP", "off").lower() in ("on", "1", "true", "yes"):
+    """HiGHS options set for every MIP solve (:data:`MIP_TUNING`), none with PLANNER_MIP_TUNING=off."""
+    if os.environ.get("PLANNER_MIP_TUNING", "on").lower() in ("off", "0", "false", "no"):
         return {}
-    known = set(dir(highspy.HighsOptions()))  # the options exist from HiGHS 1.7
-    return {k: v for k, v in SUBMIP_OFF.items() if k in known}
+    return {k: v for k, v in MIP_TUNING.items() if k in _known_options()}
+
+
+@functools.cache
+def _known_options() -> frozenset:
+    """The option names this HiGHS has (an unknown name would only log an error; older HiGHS lack some)."""
+    h = new_highs()
+    return frozenset(k for k in MIP_TUNING if h.getOptionValue(k)[0] == highspy.HighsStatus.kOk)
 
 
 def _duals_by_block() -> bool:
@@ -374,7 +382,24 @@ def solve_ctx(ctx, start=None, **kw) -> SolveResult:
         from planner.model.warmstart import start_columns  # model knowledge: which columns a plan names
         kw["start"] = start_columns(ctx, start)
     arrays = list(compile_direct(ctx) if ctx.direct else compile_pyomo(ctx.m))  # emptied by _solve_arrays
+    kw.setdefault("cut_rows", valid_inequality_rows(ctx, arrays[9]))
     return _solve_arrays(arrays, time.perf_counter() - t0, **kw)
+
+
+def valid_inequality_rows(ctx, row_of: dict) -> np.ndarray | None:
+    """Rows of the valid inequalities (planner.model.strengthen): with the integers fixed they are implied by
+    the other rows, so the LP for shadow prices leaves them out; kept, they would make that LP degenerate
+    and could take a price's share (a demand-sized capacity link binding with the demand itself)."""
+    from planner.model.strengthen import ROWS
+
+    if ctx.direct:
+        spans = [(r0, n) for name, r0, n in getattr(ctx.sink, "row_names", ()) if name in ROWS]
+        rows = [np.arange(r0, r0 + n) for r0, n in spans]
+    else:
+        rows = [np.array([row_of[id(c)] for c in comp.values() if id(c) in row_of], dtype=np.int64)
+                for comp in (getattr(ctx.m, name, None) for name in ROWS) if comp is not None]
+    rows = [r for r in rows if len(r)]
+    return np.concatenate(rows).astype(np.int64) if rows else None
 
 
 # Progressive hedging (planner/workflows/decomp.py) cannot use the arrays above: mpi-sppy solves Pyomo models through a Pyomo
@@ -423,9 +448,10 @@ def _hooks(h, progress, log_lines, console: bool) -> None:
 
 def _solve_arrays(arrays, compile_seconds: float, time_limit: float = 600.0, mip_gap: float = 1e-5,
                   threads: int = 0, duals: bool = True, log_to_console: bool = False, progress=None,
-                  log_lines=None, start=None, mip_abs_gap: float | None = None) -> SolveResult:
+                  log_lines=None, start=None, mip_abs_gap: float | None = None, cut_rows=None) -> SolveResult:
     """``progress``, ``log_lines``: optional callables for the live line and the solve's log (:func:`_hooks`).
     ``mip_abs_gap`` (MUSD): a MIP also stops when incumbent − bound is at most this (besides ``mip_gap``).
+    ``cut_rows``: rows of valid inequalities, left out of the fixed-integer LP for a MIP's duals (dual 0).
     ``start``: (columns, values) of integer columns, a partial MIP start that HiGHS completes with an LP
     (``setSolution``); one that does not fit is dropped by HiGHS.  ``duals`` False: no fixed-integer LP."""
     A, cost, offset, lower, upper, integer, row_lo, row_hi, col_of, row_of = arrays
@@ -519,6 +545,9 @@ def _solve_arrays(arrays, compile_seconds: float, time_limit: float = 600.0, mip
                 progress({"phase": "HiGHS duals (LP, integers fixed)"})
             if fixed_lp is not None:  # the LP falls apart into independent blocks once the integers are fixed
                 A, cost, lower, upper, row_lo, row_hi = fixed_lp
+                if cut_rows is not None:  # implied once the integers are fixed: free rows, in no block
+                    row_lo, row_hi = row_lo.copy(), row_hi.copy()
+                    row_lo[cut_rows], row_hi[cut_rows] = -np.inf, np.inf
                 fixed_lp = None
                 blocks = fixed_lp_blocks(A, lower, upper, row_lo, row_hi, res.x, integer)
                 del A, lower, upper, row_lo, row_hi
@@ -537,6 +566,9 @@ def _solve_arrays(arrays, compile_seconds: float, time_limit: float = 600.0, mip
                 h.changeColsIntegrality(len(idx), idx,
                                         np.array([highspy.HighsVarType.kContinuous] * len(idx)))
                 h.changeColsBounds(len(idx), idx, vals, vals)
+                if cut_rows is not None:  # the valid inequalities: implied with the integers fixed
+                    cr = np.ascontiguousarray(cut_rows, dtype=np.int32)
+                    h.changeRowsBounds(len(cr), cr, np.full(len(cr), -np.inf), np.full(len(cr), np.inf))
                 h.setOptionValue("presolve", "on")
                 h.run()
                 sol2 = h.getSolution()

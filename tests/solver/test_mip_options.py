@@ -1,4 +1,5 @@
-"""HiGHS options planner sets for every MIP (issue 18): the sub-MIP heuristics off unless PLANNER_SUBMIP=on,
+"""HiGHS options planner sets for every MIP (issue 18): the sub-MIP heuristics and root restarts off unless
+PLANNER_MIP_TUNING=off,
 and an optional absolute gap in MUSD (scaled like the objective)."""
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ def _options(monkeypatch, **kw):
 
     def run(h):
         seen.update({k: h.getOptionValue(k)[1] if isinstance(h.getOptionValue(k), tuple) else h.getOptionValue(k)
-                     for k in (*H.SUBMIP_OFF, "mip_abs_gap")})
+                     for k in (*H.MIP_TUNING, "mip_abs_gap")})
         return real(h)
 
     monkeypatch.setattr(H, "_run", run)
@@ -31,16 +32,16 @@ def _options(monkeypatch, **kw):
     return seen
 
 
-def test_sub_mip_heuristics_off_by_default(monkeypatch):
-    monkeypatch.delenv("PLANNER_SUBMIP", raising=False)
+def test_sub_mip_heuristics_and_restarts_off_by_default(monkeypatch):
+    monkeypatch.delenv("PLANNER_MIP_TUNING", raising=False)
     seen = _options(monkeypatch)
-    assert all(seen[k] is False for k in H.SUBMIP_OFF)
+    assert all(seen[k] is False for k in H.MIP_TUNING)
 
 
-def test_planner_submip_on_keeps_highs_defaults(monkeypatch):
-    monkeypatch.setenv("PLANNER_SUBMIP", "on")
+def test_tuning_off_keeps_highs_defaults(monkeypatch):
+    monkeypatch.setenv("PLANNER_MIP_TUNING", "off")
     seen = _options(monkeypatch)
-    assert all(seen[k] is True for k in H.SUBMIP_OFF)
+    assert all(seen[k] is True for k in H.MIP_TUNING)
 
 
 def test_absolute_gap_in_musd_is_scaled_like_the_objective(monkeypatch):
