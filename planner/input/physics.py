@@ -61,6 +61,37 @@ def _gain(A: np.ndarray, allowed: np.ndarray):
     return -float(res.fun), np.asarray(res.x)
 
 
+def _has_cycle(procs: list[dict], coproducts: list[dict]) -> bool:
+    """Whether the commodity graph (an edge from a process's input to its output and to each coproduct) has a
+    directed cycle.  Without one there is no gain: in a mix with A x >= 0, take a running process whose input c
+    comes first in a topological order; c is used, so a running process makes it, and that process's input
+    comes before c: a contradiction, so x = 0.  (Sources, the processes without an input, are not in A.)
+    Ordinary supply chains are acyclic, and this check spares them the LP (and SciPy's import)."""
+    names = {p["process"] for p in procs}
+    succ: dict = {}
+    for p in procs:
+        succ.setdefault(p["input"], set()).add(p["output"])
+    for r in coproducts:
+        if r.get("process") in names and r.get("commodity") is not None:
+            inp = next(p["input"] for p in procs if p["process"] == r["process"])
+            succ.setdefault(inp, set()).add(r["commodity"])
+    indeg: dict = {}
+    for a, bs in succ.items():
+        indeg.setdefault(a, 0)
+        for b in bs:
+            indeg[b] = indeg.get(b, 0) + 1
+    ready = [c for c, k in indeg.items() if k == 0]
+    seen = 0
+    while ready:  # Kahn's algorithm: every node leaves the queue exactly when the graph has no cycle
+        c = ready.pop()
+        seen += 1
+        for b in succ.get(c, ()):
+            indeg[b] -= 1
+            if indeg[b] == 0:
+                ready.append(b)
+    return seen < len(indeg)
+
+
 def gain_cycles(processes: list[dict], coproducts: list[dict], max_found: int = 5) -> list[dict]:
     """Each net-gain set found: {'processes': [rows], 'net': {commodity: t per t}}; at most ``max_found``
     (after one is found its processes are left out and the search repeats)."""
@@ -71,7 +102,7 @@ def gain_cycles(processes: list[dict], coproducts: list[dict], max_found: int = 
     used = {p["input"] for p in procs}
     made = {p["output"] for p in procs} | {r["commodity"] for r in coproducts
                                             if r.get("process") in {p["process"] for p in procs}}
-    if not used & made:
+    if not used & made or not _has_cycle(procs, coproducts):
         return []
     allowed = np.ones(len(procs), dtype=bool)
     found = []

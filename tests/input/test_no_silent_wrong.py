@@ -66,6 +66,23 @@ def test_mines_and_chains_are_not_cycles():
     assert gain_cycles(procs, []) == []
 
 
+def test_acyclic_chain_with_coproduct_needs_no_lp(monkeypatch):
+    # ore -> oxide (+ slag as coproduct) -> metal: oxide is both made and used, but the commodity graph has no
+    # directed cycle, so no mix can gain (proof in physics._has_cycle) and the LP is never run; with a process
+    # back from metal to ore (a cycle, at a loss: 2 t in per t out at every step) it is run and finds nothing.
+    import planner.input.physics as ph
+
+    procs = _procs(("mine", None, "ore", 1.0), ("ref", "ore", "oxide", 0.1), ("met", "oxide", "metal", 0.5))
+    cos = [{"process": "ref", "commodity": "slag", "t_per_t_output": 0.2}]
+    calls = []
+    real = ph._gain
+    monkeypatch.setattr(ph, "_gain", lambda *a: calls.append(1) or real(*a))
+    assert gain_cycles(procs, cos) == [] and calls == []
+    back = _procs(("mine", None, "ore", 1.0), ("ref", "ore", "oxide", 2.0), ("met", "oxide", "metal", 2.0),
+                  ("scrap", "metal", "ore", 2.0))
+    assert gain_cycles(back, cos) == [] and calls
+
+
 def _bellman_ford_gain(n, edges) -> bool:
     """Independent oracle: a cycle whose yields multiply to more than 1 = a negative cycle in log(ipo)."""
     dist = [0.0] * n
