@@ -9,7 +9,7 @@
 Every figure is measured in a fresh Python process (``python -c``), one after the other, with wall time
 and CPU time (user + system of that process and its threads: on a shared, loaded machine the CPU time is
 the steadier figure) and the 1-minute load average when it started.  ``plain`` = PLANNER_STRENGTHEN=off
-PLANNER_MIP_TUNING=off (SPEC §3 without planner/model/strengthen.py, HiGHS's options at their defaults, as before).  Nothing here is a timed test.
+PLANNER_MIP_TUNING=off PLANNER_MIP_BLOCKS=off (SPEC §3 without planner/model/strengthen.py, HiGHS's options at their defaults, the model solved whole, as before).  Nothing here is a timed test.
 """
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ def run(code: str, env: dict | None = None, label: str = "") -> dict:
 
 def solve(path, ov, plain=False, duals=False, label="", scenario=None):
     # plain: SPEC §3 as before issue 18 (no valid inequalities, HiGHS's MIP options at their defaults)
-    env = {"PLANNER_STRENGTHEN": "off", "PLANNER_MIP_TUNING": "off"} if plain else {"PLANNER_STRENGTHEN": "on"}
+    env = {"PLANNER_STRENGTHEN": "off", "PLANNER_MIP_TUNING": "off", "PLANNER_MIP_BLOCKS": "off"} if plain else {"PLANNER_STRENGTHEN": "on"}
     return run(_SOLVE.format(root=str(ROOT), path=str(path), ov=ov, duals=duals, scenario=scenario), env, label)
 
 

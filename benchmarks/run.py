@@ -190,6 +190,7 @@ def worker_export(path: str, mps: str) -> dict:
             raise _Captured(out)
 
     t0 = time.perf_counter()
+    os.environ["PLANNER_MIP_BLOCKS"] = "off"  # the whole model, not the first of its independent blocks
     d = prepare(load(path))
     highspy.Highs = CaptureHighs
     try:

@@ -369,6 +369,206 @@ def _known_options() -> frozenset:
     return frozenset(k for k in MIP_TUNING if h.getOptionValue(k)[0] == highspy.HighsStatus.kOk)
 
 
+def _mip_by_blocks() -> bool:
+    """PLANNER_MIP_BLOCKS=off: a MIP that falls apart into independent blocks is still solved whole."""
+    return os.environ.get("PLANNER_MIP_BLOCKS", "on").lower() not in ("off", "0", "false", "no")
+
+
+def mip_blocks(A: Csc, lower, upper, integer):
+    """The blocks of a model that share no column (columns fixed by their bounds left out): [(rows, cols, Csc)]
+    with at least one integer column among them all, or None when the model is one block."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n_rows, n_cols = A.shape
+    fixed = lower == upper
+    col_of_nz = np.repeat(np.arange(n_cols, dtype=np.int64), np.diff(A.indptr))
+    keep = ~fixed[col_of_nz]
+    r, c, v = A.indices[keep].astype(np.int64), col_of_nz[keep], A.data[keep]
+    n = n_rows + n_cols
+    g = coo_matrix((np.ones(len(r), dtype=np.int8), (r, n_rows + c)), shape=(n, n))
+    _k, label = connected_components(g, directed=False)
+    used = np.unique(label[r])
+    if len(used) < 2:
+        return None
+    block = np.full(len(label), -1, dtype=np.int64)
+    block[used] = np.arange(len(used))
+    rb = block[label[:n_rows]]
+    cb = np.where(fixed, -1, block[label[n_rows:]])
+    rows_order = np.flatnonzero(rb >= 0)
+    rows_order = rows_order[np.argsort(rb[rows_order], kind="stable")]
+    cols_order = np.flatnonzero(cb >= 0)
+    cols_order = cols_order[np.argsort(cb[cols_order], kind="stable")]
+    r_start = np.searchsorted(rb[rows_order], np.arange(len(used) + 1))
+    c_start = np.searchsorted(cb[cols_order], np.arange(len(used) + 1))
+    local_r = np.empty(n_rows, dtype=np.int64)
+    local_r[rows_order] = np.arange(len(rows_order)) - r_start[rb[rows_order]]
+    local_c = np.empty(n_cols, dtype=np.int64)
+    local_c[cols_order] = np.arange(len(cols_order)) - c_start[cb[cols_order]]
+    order = np.argsort(cb[c], kind="stable")
+    z_start = np.searchsorted(cb[c][order], np.arange(len(used) + 1))
+    out = []
+    for b in range(len(used)):
+        R = rows_order[r_start[b]:r_start[b + 1]]
+        C = cols_order[c_start[b]:c_start[b + 1]]
+        z = order[z_start[b]:z_start[b + 1]]
+        out.append((R, C, csc_from_triplets(local_r[r[z]], local_c[c[z]], v[z], len(R), len(C))))
+    return out
+
+
+def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, col_of, row_of, times, time_limit,
+                      mip_gap, threads, duals, progress, start, mip_abs_gap, cut_rows):
+    """A MIP whose rows and free columns fall apart into independent blocks (the supply chains of a bloc that
+    nothing but fixed columns couples) solved block by block, two at a time: HiGHS's branch and bound does not
+    split them, and proving the gap on each small MIP is far cheaper than on their sum.  The answer is the
+    same model's: the blocks share no free column, so the optimum is the sum of the blocks' optima.
+
+    Each block gets the relative gap ``mip_gap``; the result is kept only when the gap of the sum meets the
+    settings as well (it does when no block's objective is negative), every block is optimal, and the rows
+    with no free column hold at the fixed values.  Otherwise None: the caller solves the model whole (which
+    also explains infeasibility, unboundedness and time limits as usual).  ``progress`` gets the phase only."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    t1 = time.perf_counter()
+    blocks = mip_blocks(A, lower, upper, integer)
+    if blocks is None:
+        return None
+    n_rows, n_cols = A.shape
+    fixed = lower == upper
+    xf = np.where(fixed, lower, 0.0)
+    col_of_nz = np.repeat(np.arange(n_cols, dtype=np.int64), np.diff(A.indptr))
+    act = np.bincount(A.indices, weights=A.data * xf[col_of_nz], minlength=n_rows)
+    del col_of_nz
+    in_block = np.zeros(n_rows, dtype=bool)
+    seen = np.zeros(n_cols, dtype=bool)
+    for R, C, _M in blocks:
+        in_block[R] = True
+        seen[C] = True
+    tol = 1e-6 * np.maximum(1.0, np.abs(act))
+    lone = ~in_block
+    if ((act[lone] < row_lo[lone] - tol[lone]) | (act[lone] > row_hi[lone] + tol[lone])).any():
+        return None  # a row of fixed columns only is violated: infeasible, as the whole model will say
+    x = xf.copy()
+    orphan = np.flatnonzero(~seen & ~fixed)  # free columns in no row: at the bound their cost prefers
+    if len(orphan):
+        val = np.where(cost[orphan] >= 0, lower[orphan], upper[orphan])
+        val = np.where(np.isfinite(val), val, np.where(np.isfinite(lower[orphan]), lower[orphan], 0.0))
+        if ((cost[orphan] < 0) & ~np.isfinite(upper[orphan])).any() or \
+                ((cost[orphan] > 0) & ~np.isfinite(lower[orphan])).any():
+            return None  # unbounded
+        x[orphan] = np.where(integer[orphan], np.ceil(val - 1e-9), val)
+    start_at = {}
+    if start is not None and len(start[0]):
+        start_at = dict(zip(np.asarray(start[0]).tolist(), np.asarray(start[1], dtype=float).tolist()))
+    deadline = time.perf_counter() + float(time_limit)
+    if progress is not None:
+        progress({"phase": f"HiGHS MIP ({len(blocks)} independent blocks)"})
+
+    def one(blk):
+        R, C, M = blk
+        h = new_highs()
+        h.setOptionValue("time_limit", max(1e-3, deadline - time.perf_counter()))
+        h.setOptionValue("threads", 1)
+        is_int = integer[C]
+        if is_int.any():
+            h.setOptionValue("mip_rel_gap", float(mip_gap))
+            h.setOptionValue("mip_abs_gap", max(float(mip_abs_gap or 0.0) * OBJ_SCALE / len(blocks), 1e-12))
+            for k, v in mip_heuristic_options().items():
+                h.setOptionValue(k, v)
+        h.passModel(int(len(C)), int(len(R)), int(M.nnz), int(highspy.MatrixFormat.kColwise),
+                    int(highspy.ObjSense.kMinimize), 0.0, np.ascontiguousarray(cost[C] * OBJ_SCALE),
+                    np.ascontiguousarray(lower[C]), np.ascontiguousarray(upper[C]),
+                    np.ascontiguousarray(row_lo[R] - act[R]), np.ascontiguousarray(row_hi[R] - act[R]),
+                    M.indptr.astype(np.int32), M.indices.astype(np.int32), M.data,
+                    is_int.astype(np.int32) * int(highspy.HighsVarType.kInteger))
+        if start_at and is_int.any():
+            loc = [(j, start_at[int(g)]) for j, g in enumerate(C) if is_int[j] and int(g) in start_at]
+            if loc:
+                idx, vals = zip(*loc)
+                h.setSolution(len(idx), np.asarray(idx, dtype=np.int32), np.asarray(vals, dtype=float))
+        h.run()
+        info = h.getInfo()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal or info.primal_solution_status != 2:
+            return None
+        obj = float(info.objective_function_value)
+        bound = float(info.mip_dual_bound) if is_int.any() else obj
+        return np.asarray(h.getSolution().col_value, dtype=float), obj, bound
+
+    t2 = time.perf_counter()
+    workers = max(1, min(int(threads) or os.cpu_count() or 1, len(blocks)))
+    big_first = sorted(range(len(blocks)), key=lambda b: -blocks[b][2].nnz)
+    ex = ThreadPoolExecutor(workers)
+    try:
+        results = dict(zip(big_first, ex.map(lambda b: one(blocks[b]), big_first)))
+    finally:
+        ex.shutdown(wait=False, cancel_futures=True)
+    if any(r is None for r in results.values()):
+        log.info("MIP by blocks: a block did not solve to optimality; the model is solved whole")
+        return None
+    obj = bound = 0.0
+    for b, (xb, ob, bb) in results.items():
+        x[blocks[b][1]] = xb
+        obj += ob
+        bound += bb
+    const = float(cost @ np.where(seen, 0.0, x)) * OBJ_SCALE + float(offset) * OBJ_SCALE
+    obj += const
+    bound += const
+    gap = abs(obj - bound) / max(abs(obj), 1e-12)
+    if gap > float(mip_gap) + 1e-12 and abs(obj - bound) > float(mip_abs_gap or 0.0) * OBJ_SCALE + 1e-9:
+        log.info("MIP by blocks: the blocks' gaps add up to %.3g of the total; the model is solved whole", gap)
+        return None
+    times["highs"] = time.perf_counter() - t2
+    times["handoff_pass"] = t2 - t1
+    times["mip_blocks"] = len(blocks)
+    res = SolveResult(status="optimal", has_solution=True, is_mip=True, col_of=col_of, row_of=row_of,
+                      n_rows=n_rows, n_cols=n_cols, nnz=int(A.nnz), n_int=int(integer.sum()), times=times,
+                      highs_version=highs_version())
+    res.x = x
+    res.objective = obj / OBJ_SCALE
+    res.bound = bound / OBJ_SCALE
+    res.gap = gap
+    if duals:
+        t4 = time.perf_counter()
+        if progress is not None:
+            progress({"phase": "HiGHS duals (LP, integers fixed)"})
+        lo2, hi2 = row_lo, row_hi
+        if cut_rows is not None:
+            lo2, hi2 = row_lo.copy(), row_hi.copy()
+            lo2[cut_rows], hi2[cut_rows] = -np.inf, np.inf
+        fl = fixed_lp_blocks(A, lower, upper, lo2, hi2, x, integer)
+        y = block_duals(fl, cost, n_rows, max(1e-3, deadline - time.perf_counter()), threads) if fl else None
+        if y is not None:
+            times["fixed_lp_blocks"] = len(fl)
+        if y is None:  # one block once the integers are fixed (rare here): the whole LP
+            lo3, hi3 = lower.copy(), upper.copy()
+            lo3[integer] = hi3[integer] = np.round(x[integer])
+            y = _lp_duals(A, cost, lo3, hi3, lo2, hi2, max(1e-3, deadline - time.perf_counter()))
+        if y is not None:
+            res.row_dual = y / OBJ_SCALE
+        times["highs_fixed_lp"] = time.perf_counter() - t4
+    times["total_solver"] = time.perf_counter() - t1 + times.get("handoff_compile", 0.0)
+    log.info("HiGHS by %d blocks: optimal, %d rows x %d cols, %d nonzeros, %d integer; objective %.6g MUSD, "
+             "gap %.3g%%", len(blocks), n_rows, n_cols, res.nnz, res.n_int, res.objective, 100 * gap)
+    return res
+
+
+def _lp_duals(A, cost, lower, upper, row_lo, row_hi, time_limit):
+    """Row duals (HiGHS's scaled units) of the LP min cost.x, row_lo <= Ax <= row_hi, lower <= x <= upper."""
+    h = new_highs()
+    h.setOptionValue("time_limit", float(time_limit))
+    n_rows, n_cols = A.shape
+    h.passModel(int(n_cols), int(n_rows), int(A.nnz), int(highspy.MatrixFormat.kColwise),
+                int(highspy.ObjSense.kMinimize), 0.0, np.ascontiguousarray(cost * OBJ_SCALE),
+                np.ascontiguousarray(lower), np.ascontiguousarray(upper), np.ascontiguousarray(row_lo),
+                np.ascontiguousarray(row_hi), A.indptr.astype(np.int32), A.indices.astype(np.int32), A.data,
+                np.zeros(n_cols, dtype=np.int32))
+    h.run()
+    sol = h.getSolution()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal or not sol.dual_valid:
+        return None
+    return np.asarray(sol.row_dual, dtype=float)
+
+
 def _duals_by_block() -> bool:
     """PLANNER_FIXED_LP=whole: the fixed-integer LP in one piece (as before issue 18's blocks; for comparisons)."""
     return os.environ.get("PLANNER_FIXED_LP", "blocks").lower() != "whole"
@@ -463,6 +663,13 @@ def _solve_arrays(arrays, compile_seconds: float, time_limit: float = 600.0, mip
     times = {"handoff_compile": compile_seconds}
     t0 = time.perf_counter() - compile_seconds
     t1 = time.perf_counter()
+    if integer.any() and _mip_by_blocks():  # independent supply chains: one small MIP each (issue 18)
+        res = _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, col_of, row_of, times,
+                                time_limit, mip_gap, threads, duals, progress, start, mip_abs_gap, cut_rows)
+        if res is not None:
+            return res
+        time_limit = max(1e-3, float(time_limit) - (time.perf_counter() - t1))  # the whole model gets what is left
+        t1 = time.perf_counter()
     kept = _reuse(A, cost, offset, lower, upper, integer, row_lo, row_hi, threads, log_to_console, time_limit,
                   mip_gap, progress, log_lines, times) if reuse_enabled() else None  # issue 18: sweeps, batches
     if kept is not None:  # a kept HiGHS object's callbacks reach this solve's log and live line through its relay

@@ -101,6 +101,7 @@ def test_blocks_give_optimal_prices(tmp_path, monkeypatch):
         return real(arrays, *a, **k)
 
     monkeypatch.setattr(H, "_solve_arrays", spy)
+    monkeypatch.setenv("PLANNER_MIP_BLOCKS", "off")  # the MIP whole, then its fixed LP whole or by blocks
     res, tables = {}, {}
     for mode in ("whole", "blocks"):
         monkeypatch.setenv("PLANNER_FIXED_LP", mode)
@@ -118,6 +119,16 @@ def test_blocks_give_optimal_prices(tmp_path, monkeypatch):
                                    res[mode].row_dual)
         assert bad == 0, mode
         assert dual == pytest.approx(primal, rel=1e-7), mode
+    # the MIP by blocks (the default): its own plan, and duals optimal for its own fixed-integer LP
+    monkeypatch.setenv("PLANNER_MIP_BLOCKS", "on")
+    monkeypatch.setenv("PLANNER_FIXED_LP", "blocks")
+    _ctx, rb, _t = solve_model(prepare(load(str(path))), duals=True)
+    assert rb.times.get("mip_blocks", 0) >= 2 and rb.times.get("fixed_lp_blocks", 0) >= 2
+    assert rb.objective == pytest.approx(res["whole"].objective, rel=2e-5)
+    lower, upper = seen["lower"].copy(), seen["upper"].copy()
+    lower[ints] = upper[ints] = np.round(rb.x[ints])
+    dual, bad = dual_objective(seen["A"], seen["cost"], lower, upper, seen["row_lo"], seen["row_hi"], rb.row_dual)
+    assert bad == 0 and dual == pytest.approx(float(seen["cost"] @ rb.x), rel=1e-7)
     for name, a in tables["whole"].items():
         b = tables["blocks"][name]
         num = [c for c in a.select_dtypes("number").columns if "shadow" not in c and "price" not in c

@@ -67,7 +67,9 @@ def _clean(res):
 # ------------------------------------------------------------------ time limit, real HiGHS
 @needs_generator
 def test_time_limit_with_incumbent_gives_marked_results(tmp_path, hard_mip, monkeypatch):
-    monkeypatch.setenv("PLANNER_MIP_TUNING", "off")  # HiGHS's defaults: planner's tuning proves this one in < 2 s
+    # HiGHS's defaults on the whole model: planner's tuning and its solve by blocks prove this one in < 2 s
+    monkeypatch.setenv("PLANNER_MIP_TUNING", "off")
+    monkeypatch.setenv("PLANNER_MIP_BLOCKS", "off")
     out = tmp_path / "r.xlsx"
     res = _clean(run_cli("solve", hard_mip, "-o", out, "--time-limit", 2, "--mip-gap", 0, *PLAIN))
     if res.exit_code == 0 and summary(out)["status"] == "optimal":  # pragma: no cover - a much faster machine

@@ -1,0 +1,51 @@
+"""A MIP that falls apart into independent blocks is solved block by block (issue 18): same optimum as the
+whole model, and the whole model whenever a block cannot be solved to optimality."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import planner.solver.highs as H
+
+
+def _arrays(demand2=2.5):
+    """Two blocks, one fixed column, one column in no row.
+    Block 1: min 3 x1 + 2 y1  s.t.  x1 + y1 >= 2.5, x1 integer in [0, 10], y1 in [0, 1]
+             by hand: x1 = 2, y1 = 0.5 -> 7 (x1 = 3 costs 9).
+    Block 2: min 5 x2 + 4 y2  s.t.  x2 + y2 + f >= demand2 + 1, x2 integer in [0, 10], y2 in [0, 0.2]; f fixed at 1
+             by hand (demand2 = 2.5): x2 + y2 >= 2.5 -> x2 = 3, y2 = 0 costs 15; x2 = 2 needs y2 = 0.5 > 0.2.
+    f costs 1 (fixed at 1: +1); z is in no row, cost 2, bounds [0.5, 4]: at 0.5, +1.  Total 7 + 15 + 1 + 1 = 24."""
+    # columns: x1, y1, x2, y2, f, z ; rows: r0 (block 1), r1 (block 2)
+    r = np.array([0, 0, 1, 1, 1])
+    c = np.array([0, 1, 2, 3, 4])
+    A = H.csc_from_triplets(r, c, np.ones(5), 2, 6)
+    cost = np.array([3.0, 2.0, 5.0, 4.0, 1.0, 2.0])
+    lower = np.array([0.0, 0.0, 0.0, 0.0, 1.0, 0.5])
+    upper = np.array([10.0, 1.0, 10.0, 0.2, 1.0, 4.0])
+    integer = np.array([True, False, True, False, False, False])
+    return [A, cost, 0.0, lower, upper, integer, np.array([2.5, demand2 + 1]), np.array([np.inf, np.inf]), None, {}]
+
+
+@pytest.mark.parametrize("mode", ["on", "off"])
+def test_two_blocks_by_hand(monkeypatch, mode):
+    monkeypatch.setenv("PLANNER_MIP_BLOCKS", mode)
+    res = H._solve_arrays(_arrays(), 0.0, mip_gap=0.0)
+    assert res.status == "optimal"
+    assert res.objective == pytest.approx(24.0)
+    assert res.x == pytest.approx([2, 0.5, 3, 0, 1, 0.5])
+    assert res.times.get("mip_blocks") == (2 if mode == "on" else None)
+    # shadow prices of the LP with x1 = 2, x2 = 3 fixed: r0 binding at the cost of y1 (2); r1 slack (0)
+    assert res.row_dual == pytest.approx([2.0, 0.0])
+
+
+def test_a_block_infeasible_falls_back_to_the_whole_model(monkeypatch):
+    # demand2 = 13: x2 <= 10, y2 <= 0.2, f = 1 cannot reach 14: the whole model reports it
+    monkeypatch.setenv("PLANNER_MIP_BLOCKS", "on")
+    res = H._solve_arrays(_arrays(demand2=13.0), 0.0, mip_gap=0.0)
+    assert res.status == "infeasible" and not res.has_solution
+    assert "mip_blocks" not in res.times
+
+
+def test_one_block_is_solved_whole():
+    A = H.csc_from_triplets(np.array([0, 0]), np.array([0, 1]), np.ones(2), 1, 2)
+    assert H.mip_blocks(A, np.zeros(2), np.full(2, 10.0), np.array([True, False])) is None
