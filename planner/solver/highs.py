@@ -418,9 +418,10 @@ def mip_blocks(A: Csc, lower, upper, integer):
 
 def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, col_of, row_of, times, time_limit,
                       mip_gap, threads, duals, progress, start, mip_abs_gap, cut_rows):
-    """A MIP whose rows and free columns fall apart into independent blocks (the supply chains of a bloc that
-    nothing but fixed columns couples) solved block by block, two at a time: HiGHS's branch and bound does not
-    split them, and proving the gap on each small MIP is far cheaper than on their sum.  The answer is the
+    """A MIP (or an LP) whose rows and free columns fall apart into independent blocks (the supply chains of a
+    bloc that nothing but fixed columns couples) solved block by block, two at a time: HiGHS's branch and bound
+    does not split them, and proving the gap on each small MIP is far cheaper than on their sum (an LP's
+    blocks simply run in parallel; its duals are the blocks' duals).  The answer is the
     same model's: the blocks share no free column, so the optimum is the sum of the blocks' optima.
 
     Each block gets the relative gap ``mip_gap``; the result is kept only when the gap of the sum meets the
@@ -461,8 +462,9 @@ def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, co
     if start is not None and len(start[0]):
         start_at = dict(zip(np.asarray(start[0]).tolist(), np.asarray(start[1], dtype=float).tolist()))
     deadline = time.perf_counter() + float(time_limit)
+    lp = not integer.any()
     if progress is not None:
-        progress({"phase": f"HiGHS MIP ({len(blocks)} independent blocks)"})
+        progress({"phase": f"HiGHS {'LP' if lp else 'MIP'} ({len(blocks)} independent blocks)"})
 
     def one(blk):
         R, C, M = blk
@@ -492,7 +494,11 @@ def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, co
             return None
         obj = float(info.objective_function_value)
         bound = float(info.mip_dual_bound) if is_int.any() else obj
-        return np.asarray(h.getSolution().col_value, dtype=float), obj, bound
+        sol = h.getSolution()
+        y = np.asarray(sol.row_dual, dtype=float) if lp and sol.dual_valid else None
+        if lp and duals and y is None:
+            return None
+        return np.asarray(sol.col_value, dtype=float), obj, bound, y
 
     t2 = time.perf_counter()
     workers = max(1, min(int(threads) or os.cpu_count() or 1, len(blocks)))
@@ -506,10 +512,13 @@ def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, co
         log.info("MIP by blocks: a block did not solve to optimality; the model is solved whole")
         return None
     obj = bound = 0.0
-    for b, (xb, ob, bb) in results.items():
+    row_dual = np.zeros(n_rows) if lp and duals else None
+    for b, (xb, ob, bb, yb) in results.items():
         x[blocks[b][1]] = xb
         obj += ob
         bound += bb
+        if row_dual is not None:
+            row_dual[blocks[b][0]] = yb
     const = float(cost @ np.where(seen, 0.0, x)) * OBJ_SCALE + float(offset) * OBJ_SCALE
     obj += const
     bound += const
@@ -520,14 +529,16 @@ def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, co
     times["highs"] = time.perf_counter() - t2
     times["handoff_pass"] = t2 - t1
     times["mip_blocks"] = len(blocks)
-    res = SolveResult(status="optimal", has_solution=True, is_mip=True, col_of=col_of, row_of=row_of,
+    res = SolveResult(status="optimal", has_solution=True, is_mip=not lp, col_of=col_of, row_of=row_of,
                       n_rows=n_rows, n_cols=n_cols, nnz=int(A.nnz), n_int=int(integer.sum()), times=times,
                       highs_version=highs_version())
     res.x = x
     res.objective = obj / OBJ_SCALE
     res.bound = bound / OBJ_SCALE
-    res.gap = gap
-    if duals:
+    res.gap = 0.0 if lp else gap
+    if lp:
+        res.row_dual = row_dual / OBJ_SCALE if row_dual is not None else None
+    elif duals:
         t4 = time.perf_counter()
         if progress is not None:
             progress({"phase": "HiGHS duals (LP, integers fixed)"})
@@ -663,7 +674,9 @@ def _solve_arrays(arrays, compile_seconds: float, time_limit: float = 600.0, mip
     times = {"handoff_compile": compile_seconds}
     t0 = time.perf_counter() - compile_seconds
     t1 = time.perf_counter()
-    if integer.any() and _mip_by_blocks():  # independent supply chains: one small MIP each (issue 18)
+    # independent supply chains: one small MIP (or LP) each (issue 18); an LP in a sweep or batch keeps the
+    # previous solve's basis instead (planner.workflows.batch: model reuse), which gains more
+    if _mip_by_blocks() and (integer.any() or not reuse_enabled()):
         res = _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, col_of, row_of, times,
                                 time_limit, mip_gap, threads, duals, progress, start, mip_abs_gap, cut_rows)
         if res is not None:

@@ -49,3 +49,19 @@ def test_a_block_infeasible_falls_back_to_the_whole_model(monkeypatch):
 def test_one_block_is_solved_whole():
     A = H.csc_from_triplets(np.array([0, 0]), np.array([0, 1]), np.ones(2), 1, 2)
     assert H.mip_blocks(A, np.zeros(2), np.full(2, 10.0), np.array([True, False])) is None
+
+
+@pytest.mark.parametrize("mode", ["on", "off"])
+def test_an_lp_by_blocks_by_hand(monkeypatch, mode):
+    """The same arrays with x1, x2 continuous: block 1 takes y1 = 1 (2 < 3) and x1 = 1.5: 6.5; block 2 takes
+    y2 = 0.2 (4 < 5) and x2 = 2.3: 12.3; with f and z, 6.5 + 12.3 + 1 + 1 = 20.8.  Duals: one more unit of r0
+    costs 3 (x1), of r1 5 (x2)."""
+    monkeypatch.setenv("PLANNER_MIP_BLOCKS", mode)
+    arrays = _arrays()
+    arrays[5] = np.zeros(6, dtype=bool)
+    res = H._solve_arrays(arrays, 0.0)
+    assert res.status == "optimal" and not res.is_mip
+    assert res.objective == pytest.approx(20.8)
+    assert res.x == pytest.approx([1.5, 1, 2.3, 0.2, 1, 0.5])
+    assert res.row_dual == pytest.approx([3.0, 5.0])
+    assert res.times.get("mip_blocks") == (2 if mode == "on" else None)
