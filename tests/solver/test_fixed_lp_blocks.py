@@ -5,12 +5,16 @@ supply chain, say).  ``fixed_lp_blocks`` finds them and ``block_duals`` solves e
 be those of the whole LP (PLANNER_FIXED_LP=whole)."""
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from planner.solver.highs import OBJ_SCALE, block_duals, csc_from_triplets, fixed_lp_blocks
 
-try:
+try:  # the repository root on the path, as tests/solver/test_limits.py does (an installed planner does not add it)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     from benchmarks.generate import PRESETS
     from benchmarks.generate import write as write_instance
 except Exception:  # pragma: no cover - the benchmarks folder is not shipped in a wheel
