@@ -490,7 +490,10 @@ def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, co
                 h.setSolution(len(idx), np.asarray(idx, dtype=np.int32), np.asarray(vals, dtype=float))
         h.run()
         info = h.getInfo()
-        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal or info.primal_solution_status != 2:
+        st = h.getModelStatus()
+        # optimal, or (a MIP) stopped at the time limit with an incumbent: the block's plan and its bound count
+        stopped = st == highspy.HighsModelStatus.kTimeLimit and is_int.any()
+        if (st != highspy.HighsModelStatus.kOptimal and not stopped) or info.primal_solution_status != 2:
             return None
         obj = float(info.objective_function_value)
         bound = float(info.mip_dual_bound) if is_int.any() else obj
@@ -498,7 +501,7 @@ def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, co
         y = np.asarray(sol.row_dual, dtype=float) if lp and sol.dual_valid else None
         if lp and duals and y is None:
             return None
-        return np.asarray(sol.col_value, dtype=float), obj, bound, y
+        return np.asarray(sol.col_value, dtype=float), obj, bound, y, stopped
 
     t2 = time.perf_counter()
     workers = max(1, min(int(threads) or os.cpu_count() or 1, len(blocks)))
@@ -513,7 +516,7 @@ def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, co
         return None
     obj = bound = 0.0
     row_dual = np.zeros(n_rows) if lp and duals else None
-    for b, (xb, ob, bb, yb) in results.items():
+    for b, (xb, ob, bb, yb, _st) in results.items():
         x[blocks[b][1]] = xb
         obj += ob
         bound += bb
@@ -523,13 +526,18 @@ def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, co
     obj += const
     bound += const
     gap = abs(obj - bound) / max(abs(obj), 1e-12)
-    if gap > float(mip_gap) + 1e-12 and abs(obj - bound) > float(mip_abs_gap or 0.0) * OBJ_SCALE + 1e-9:
+    # a block stopped at the time limit: the plan so far, marked as the whole model's would be (no time is left
+    # to solve it whole); otherwise the summed gap must meet the settings
+    timed_out = any(r[4] for r in results.values())
+    if not timed_out and gap > float(mip_gap) + 1e-12 and \
+            abs(obj - bound) > float(mip_abs_gap or 0.0) * OBJ_SCALE + 1e-9:
         log.info("MIP by blocks: the blocks' gaps add up to %.3g of the total; the model is solved whole", gap)
         return None
     times["highs"] = time.perf_counter() - t2
     times["handoff_pass"] = t2 - t1
     times["mip_blocks"] = len(blocks)
-    res = SolveResult(status="optimal", has_solution=True, is_mip=not lp, col_of=col_of, row_of=row_of,
+    res = SolveResult(status="time_limit" if timed_out else "optimal", has_solution=True, is_mip=not lp,
+                      col_of=col_of, row_of=row_of,
                       n_rows=n_rows, n_cols=n_cols, nnz=int(A.nnz), n_int=int(integer.sum()), times=times,
                       highs_version=highs_version())
     res.x = x
@@ -558,8 +566,8 @@ def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, co
             res.row_dual = y / OBJ_SCALE
         times["highs_fixed_lp"] = time.perf_counter() - t4
     times["total_solver"] = time.perf_counter() - t1 + times.get("handoff_compile", 0.0)
-    log.info("HiGHS by %d blocks: optimal, %d rows x %d cols, %d nonzeros, %d integer; objective %.6g MUSD, "
-             "gap %.3g%%", len(blocks), n_rows, n_cols, res.nnz, res.n_int, res.objective, 100 * gap)
+    log.info("HiGHS by %d blocks: %s, %d rows x %d cols, %d nonzeros, %d integer; objective %.6g MUSD, "
+             "gap %.3g%%", len(blocks), res.status, n_rows, n_cols, res.nnz, res.n_int, res.objective, 100 * gap)
     return res
 
 

@@ -65,3 +65,33 @@ def test_an_lp_by_blocks_by_hand(monkeypatch, mode):
     assert res.x == pytest.approx([1.5, 1, 2.3, 0.2, 1, 0.5])
     assert res.row_dual == pytest.approx([3.0, 5.0])
     assert res.times.get("mip_blocks") == (2 if mode == "on" else None)
+
+
+def test_a_block_stopped_at_the_time_limit_keeps_its_plan(monkeypatch):
+    """A block that stops at the time limit with an incumbent: the sum is returned as the whole model's would be,
+    status time_limit with its plan (here HiGHS is made to report block 2's optimum as stopped at the limit, so
+    the plan is still the hand optimum of test_two_blocks_by_hand, 24)."""
+    monkeypatch.setenv("PLANNER_MIP_BLOCKS", "on")
+    real = H.new_highs
+
+    class Stopped:
+        def __init__(self, h):
+            self._h, self._block2 = h, False
+
+        def __getattr__(self, name):
+            return getattr(self._h, name)
+
+        def passModel(self, *a):
+            self._block2 = len(a) > 6 and list(np.asarray(a[6]) / H.OBJ_SCALE) == [5.0, 4.0]
+            return self._h.passModel(*a)
+
+        def getModelStatus(self):
+            st = self._h.getModelStatus()
+            return H.highspy.HighsModelStatus.kTimeLimit if self._block2 else st
+
+    monkeypatch.setattr(H, "new_highs", lambda output=False: Stopped(real(output)))
+    res = H._solve_arrays(_arrays(), 0.0, mip_gap=0.0, duals=False)
+    assert res.status == "time_limit" and res.has_solution
+    assert res.objective == pytest.approx(24.0)
+    assert res.x == pytest.approx([2, 0.5, 3, 0, 1, 0.5])
+    assert res.times.get("mip_blocks") == 2
