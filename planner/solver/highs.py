@@ -457,7 +457,8 @@ def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, co
         if ((cost[orphan] < 0) & ~np.isfinite(upper[orphan])).any() or \
                 ((cost[orphan] > 0) & ~np.isfinite(lower[orphan])).any():
             return None  # unbounded
-        x[orphan] = np.where(integer[orphan], np.ceil(val - 1e-9), val)
+        x[orphan] = np.where(integer[orphan], np.where(cost[orphan] >= 0, np.ceil(val - 1e-9), np.floor(val + 1e-9)),
+                             val)  # an integer column: the nearest integer inside its bounds
     start_at = {}
     if start is not None and len(start[0]):
         start_at = dict(zip(np.asarray(start[0]).tolist(), np.asarray(start[1], dtype=float).tolist()))

@@ -95,3 +95,20 @@ def test_a_block_stopped_at_the_time_limit_keeps_its_plan(monkeypatch):
     assert res.objective == pytest.approx(24.0)
     assert res.x == pytest.approx([2, 0.5, 3, 0, 1, 0.5])
     assert res.times.get("mip_blocks") == 2
+
+
+def test_an_integer_column_in_no_row_takes_the_best_integer_inside_its_bounds(monkeypatch):
+    """_arrays() plus w: integer, cost -1, bounds [0, 3.7], in no row: w = 3 (4 is above its bound), -3;
+    the total 24 - 3 = 21, by blocks and whole."""
+    for mode in ("on", "off"):
+        monkeypatch.setenv("PLANNER_MIP_BLOCKS", mode)
+        a = _arrays()
+        A = a[0]
+        a[0] = H.Csc(np.r_[A.indptr, A.indptr[-1]], A.indices, A.data, (A.shape[0], A.shape[1] + 1))
+        a[1] = np.r_[a[1], -1.0]
+        a[3], a[4] = np.r_[a[3], 0.0], np.r_[a[4], 3.7]
+        a[5] = np.r_[a[5], True]
+        res = H._solve_arrays(a, 0.0, mip_gap=0.0, duals=False)
+        assert res.status == "optimal", mode
+        assert res.objective == pytest.approx(21.0), mode
+        assert res.x[-1] == pytest.approx(3.0), mode
