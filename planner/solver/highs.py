@@ -417,7 +417,8 @@ def mip_blocks(A: Csc, lower, upper, integer):
 
 
 def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, col_of, row_of, times, time_limit,
-                      mip_gap, threads, duals, progress, start, mip_abs_gap, cut_rows, log_lines=None):
+                      mip_gap, threads, duals, progress, start, mip_abs_gap, cut_rows, log_lines=None,
+                      console: bool = False):
     """A MIP (or an LP) whose rows and free columns fall apart into independent blocks (the supply chains of a
     bloc that nothing but fixed columns couples) solved block by block, two at a time: HiGHS's branch and bound
     does not split them, and proving the gap on each small MIP is far cheaper than on their sum (an LP's
@@ -469,10 +470,10 @@ def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, co
 
     def one(blk):
         R, C, M = blk
-        h = new_highs()
+        h = new_highs(console)
         if log_lines is not None:  # each block's HiGHS log to the solve's log, headed by the block's size
             log_lines(f"--- block of {len(R)} rows, {len(C)} columns, {int(integer[C].sum())} integer ---\n")
-            _hooks(h, None, log_lines, False)
+            _hooks(h, None, log_lines, console)
         h.setOptionValue("time_limit", max(1e-3, deadline - time.perf_counter()))
         h.setOptionValue("threads", 1)
         is_int = integer[C]
@@ -691,7 +692,7 @@ def _solve_arrays(arrays, compile_seconds: float, time_limit: float = 600.0, mip
     if _mip_by_blocks() and (integer.any() or not reuse_enabled()):
         res = _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, col_of, row_of, times,
                                 time_limit, mip_gap, threads, duals, progress, start, mip_abs_gap, cut_rows,
-                                log_lines)
+                                log_lines, bool(log_to_console))
         if res is not None:
             return res
         time_limit = max(1e-3, float(time_limit) - (time.perf_counter() - t1))  # the whole model gets what is left
