@@ -263,30 +263,43 @@ def fixed_lp_blocks(A: Csc, lower, upper, row_lo, row_hi, x, integer):
     Returns a list of (rows, cols, Csc, col_lo, col_hi, row_lo, row_hi) per block with a free column, the
     fixed columns' contribution moved into the row bounds; rows without a free column belong to no block
     (their duals are 0, as HiGHS's presolve would remove them).  None when the LP is one block."""
+    fixed = integer | (lower == upper)
+    blocks = split_blocks(A, fixed)
+    if blocks is None:
+        return None
+    xf = np.where(integer, np.round(x), np.where(lower == upper, lower, 0.0))
+    act = fixed_activity(A, np.where(fixed, xf, 0.0))
+    lo, hi = row_lo - act, row_hi - act
+    return [(R, C, M, lower[C], upper[C], lo[R], hi[R]) for R, C, M in blocks]
+
+
+def fixed_activity(A: Csc, xf: np.ndarray) -> np.ndarray:
+    """A @ xf for a column-wise matrix: each row's activity from the columns' values in ``xf`` (0 elsewhere)."""
+    col_of_nz = np.repeat(np.arange(A.shape[1], dtype=np.int64), np.diff(A.indptr))
+    return np.bincount(A.indices, weights=A.data * xf[col_of_nz], minlength=A.shape[0])
+
+
+def split_blocks(A: Csc, fixed: np.ndarray):
+    """The blocks of rows and non-fixed columns that share no column (connected components): [(rows, cols,
+    Csc of the block)], one per component holding a row with a non-fixed column; None when there is one."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
     n_rows, n_cols = A.shape
-    fixed = integer | (lower == upper)
-    xf = np.where(integer, np.round(x), np.where(lower == upper, lower, 0.0))
-    xf[~fixed] = 0.0
     col_of_nz = np.repeat(np.arange(n_cols, dtype=np.int64), np.diff(A.indptr))
-    rows_nz = A.indices.astype(np.int64)
-    act = np.bincount(rows_nz, weights=A.data * xf[col_of_nz], minlength=n_rows)
     keep = ~fixed[col_of_nz]
-    r, c, v = rows_nz[keep], col_of_nz[keep], A.data[keep]
+    r, c, v = A.indices[keep].astype(np.int64), col_of_nz[keep], A.data[keep]
     n = n_rows + n_cols
     g = coo_matrix((np.ones(len(r), dtype=np.int8), (r, n_rows + c)), shape=(n, n))
     _k, label = connected_components(g, directed=False)
-    row_label, col_label = label[:n_rows], label[n_rows:]
-    used = np.unique(row_label[r])
+    used = np.unique(label[r])
     if len(used) < 2:
         return None
     # block number per label (only labels holding a row with a free column); local positions by stable sort
     block = np.full(len(label), -1, dtype=np.int64)
     block[used] = np.arange(len(used))
-    rb = block[row_label]
-    cb = np.where(fixed, -1, block[col_label])
+    rb = block[label[:n_rows]]
+    cb = np.where(fixed, -1, block[label[n_rows:]])
     rows_order = np.flatnonzero(rb >= 0)
     rows_order = rows_order[np.argsort(rb[rows_order], kind="stable")]
     cols_order = np.flatnonzero(cb >= 0)
@@ -297,18 +310,14 @@ def fixed_lp_blocks(A: Csc, lower, upper, row_lo, row_hi, x, integer):
     local_r[rows_order] = np.arange(len(rows_order)) - r_start[rb[rows_order]]
     local_c = np.empty(n_cols, dtype=np.int64)
     local_c[cols_order] = np.arange(len(cols_order)) - c_start[cb[cols_order]]
-    nz_block = cb[c]
-    order = np.argsort(nz_block, kind="stable")
-    z_start = np.searchsorted(nz_block[order], np.arange(len(used) + 1))
-    lo = row_lo - act
-    hi = row_hi - act
+    order = np.argsort(cb[c], kind="stable")
+    z_start = np.searchsorted(cb[c][order], np.arange(len(used) + 1))
     out = []
     for b in range(len(used)):
         R = rows_order[r_start[b]:r_start[b + 1]]
         C = cols_order[c_start[b]:c_start[b + 1]]
         z = order[z_start[b]:z_start[b + 1]]
-        M = csc_from_triplets(local_r[r[z]], local_c[c[z]], v[z], len(R), len(C))
-        out.append((R, C, M, lower[C], upper[C], lo[R], hi[R]))
+        out.append((R, C, csc_from_triplets(local_r[r[z]], local_c[c[z]], v[z], len(R), len(C))))
     return out
 
 
@@ -375,45 +384,9 @@ def _mip_by_blocks() -> bool:
 
 
 def mip_blocks(A: Csc, lower, upper, integer):
-    """The blocks of a model that share no column (columns fixed by their bounds left out): [(rows, cols, Csc)]
-    with at least one integer column among them all, or None when the model is one block."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    n_rows, n_cols = A.shape
-    fixed = lower == upper
-    col_of_nz = np.repeat(np.arange(n_cols, dtype=np.int64), np.diff(A.indptr))
-    keep = ~fixed[col_of_nz]
-    r, c, v = A.indices[keep].astype(np.int64), col_of_nz[keep], A.data[keep]
-    n = n_rows + n_cols
-    g = coo_matrix((np.ones(len(r), dtype=np.int8), (r, n_rows + c)), shape=(n, n))
-    _k, label = connected_components(g, directed=False)
-    used = np.unique(label[r])
-    if len(used) < 2:
-        return None
-    block = np.full(len(label), -1, dtype=np.int64)
-    block[used] = np.arange(len(used))
-    rb = block[label[:n_rows]]
-    cb = np.where(fixed, -1, block[label[n_rows:]])
-    rows_order = np.flatnonzero(rb >= 0)
-    rows_order = rows_order[np.argsort(rb[rows_order], kind="stable")]
-    cols_order = np.flatnonzero(cb >= 0)
-    cols_order = cols_order[np.argsort(cb[cols_order], kind="stable")]
-    r_start = np.searchsorted(rb[rows_order], np.arange(len(used) + 1))
-    c_start = np.searchsorted(cb[cols_order], np.arange(len(used) + 1))
-    local_r = np.empty(n_rows, dtype=np.int64)
-    local_r[rows_order] = np.arange(len(rows_order)) - r_start[rb[rows_order]]
-    local_c = np.empty(n_cols, dtype=np.int64)
-    local_c[cols_order] = np.arange(len(cols_order)) - c_start[cb[cols_order]]
-    order = np.argsort(cb[c], kind="stable")
-    z_start = np.searchsorted(cb[c][order], np.arange(len(used) + 1))
-    out = []
-    for b in range(len(used)):
-        R = rows_order[r_start[b]:r_start[b + 1]]
-        C = cols_order[c_start[b]:c_start[b + 1]]
-        z = order[z_start[b]:z_start[b + 1]]
-        out.append((R, C, csc_from_triplets(local_r[r[z]], local_c[c[z]], v[z], len(R), len(C))))
-    return out
+    """The blocks of a model that share no column (columns fixed by their bounds left out): [(rows, cols, Csc)],
+    or None when the model is one block (``integer`` is not needed to split: a MIP and its LP split alike)."""
+    return split_blocks(A, lower == upper)
 
 
 def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, col_of, row_of, times, time_limit,
@@ -438,9 +411,7 @@ def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, co
     n_rows, n_cols = A.shape
     fixed = lower == upper
     xf = np.where(fixed, lower, 0.0)
-    col_of_nz = np.repeat(np.arange(n_cols, dtype=np.int64), np.diff(A.indptr))
-    act = np.bincount(A.indices, weights=A.data * xf[col_of_nz], minlength=n_rows)
-    del col_of_nz
+    act = fixed_activity(A, xf)
     in_block = np.zeros(n_rows, dtype=bool)
     seen = np.zeros(n_cols, dtype=bool)
     for R, C, _M in blocks:
