@@ -25,6 +25,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from planner.report.results import concern_share
 from planner.report.schema import COL
 
 MIX = [("domestic_output_t", "domestic output"), ("concern_imports_t", "imports from countries of concern"),
@@ -112,11 +113,9 @@ def chart_data(sheets: dict, scen=None, prob=None, d=None) -> dict:
             for com, g in cc.groupby("commodity"):
                 tgt[str(com)] = g.groupby("year")["limit"].min()
         deps = {}
-        for com, g in sup.groupby("commodity", sort=False):
-            gg = g.groupby(["year", "scenario"])[[c for c in (COL.imports_concern_t, COL.offtake_concern_t, COL.demand_t,
-                                                              COL.input_use_t) if c in g.columns]].sum()
-            cons = (_col(gg, COL.demand_t) + _col(gg, COL.input_use_t)).where(lambda x: x > 0)
-            share = ((_col(gg, COL.imports_concern_t) + _col(gg, COL.offtake_concern_t)) / cons).fillna(0.0)
+        shares = concern_share(sup, ("commodity", "year", "scenario")).fillna(0.0)  # never above 100 %
+        for com in sup["commodity"].unique():
+            share = shares.xs(com, level="commodity")
             com = str(com)
             if not (share > 1e-9).any() and com not in tgt:
                 continue

@@ -121,6 +121,18 @@ def headline(ctx: Ctx, res: SolveResult, tables: dict) -> dict:
     return out
 
 
+def concern_share(sup: pd.DataFrame, by) -> pd.Series:
+    """Share of consumption met from countries of concern per ``by`` group of the supply table, summed over the
+    rows of the group: min(concern imports, consumption) ÷ consumption (SPEC §3 "Security": never above 100 %;
+    NaN where consumption is 0)."""
+    cols = [c for c in ("imports_concern_t", "offtake_concern_t", "demand_t", "input_use_t") if c in sup.columns]
+    g = sup.groupby(list(by), observed=True)[cols].sum()
+    z = pd.Series(0.0, index=g.index)
+    cons = g.get("demand_t", z) + g.get("input_use_t", z)
+    concern = g.get("imports_concern_t", z) + g.get("offtake_concern_t", z)
+    return np.minimum(concern, cons) / cons.where(cons > 0)
+
+
 def dependence(sup: pd.DataFrame, by=("commodity", "year", "scenario")) -> dict:
     """The worst share of consumption met from countries of concern (never above 100 %; SPEC §3
     "Security"), over members, per ``by`` group of the supply table, and separately the most tonnes bought
@@ -131,7 +143,7 @@ def dependence(sup: pd.DataFrame, by=("commodity", "year", "scenario")) -> dict:
     g = sup.groupby(list(by))[["imports_concern_t", "offtake_concern_t", "demand_t", "input_use_t"]].sum()
     cons = g["demand_t"] + g["input_use_t"]
     concern = g["imports_concern_t"] + g["offtake_concern_t"]
-    share = (np.minimum(concern, cons) / cons.where(cons > 0)).dropna()
+    share = concern_share(sup, by).dropna()
     if len(share):
         k = share.idxmax()
         out["worst_dependence_share"] = float(share.max())

@@ -233,8 +233,9 @@ def summary_frame(keys: list[str], outcomes) -> pd.DataFrame:
             else:
                 r[f"built_{c}_tpa"] = 0.0 if ok else float("nan")
                 r[f"stock_built_{c}_t"] = 0.0 if ok else float("nan")
+        worst = worst_shares(sup) if ok and sup is not None else {}
         for c in commodities:
-            r[f"dependence_{c}_share"] = worst_share(sup, c) if ok and sup is not None else float("nan")
+            r[f"dependence_{c}_share"] = worst.get(c, 0.0) if ok and sup is not None else float("nan")
         r["results"] = str(oc.out) if oc.out else ""
         r["message"] = (oc.message or "")[:2000]
         rows.append(r)
@@ -275,18 +276,16 @@ def add_tolerance_columns(df: pd.DataFrame) -> None:
     df.insert(pos + 1, "change_note", note)
 
 
-def worst_share(sup: pd.DataFrame, commodity: str) -> float:
-    """Largest bloc-wide concern share of consumption over years and scenarios (as the headline's worst
-    dependence share, for one commodity)."""
+def worst_shares(sup: pd.DataFrame) -> dict:
+    """Per commodity, the largest bloc-wide share of consumption met from countries of concern over years and
+    scenarios (as the headline's worst dependence share: never above 100 %, SPEC §3 "Security"); 0 for a
+    commodity with no consumption.  One grouping for all commodities."""
+    from planner.report.results import concern_share
+
     if sup is None or not len(sup):
-        return float("nan")
-    s = sup[sup["commodity"] == commodity]
-    if not len(s):
-        return 0.0
-    g = s.groupby(["year", "scenario"])[[COL.imports_concern_t, COL.offtake_concern_t, COL.demand_t, COL.input_use_t]].sum()
-    cons = g[COL.demand_t] + g[COL.input_use_t]
-    share = ((g[COL.imports_concern_t] + g[COL.offtake_concern_t]) / cons.where(cons > 0)).dropna()
-    return float(share.max()) if len(share) else 0.0
+        return {}
+    worst = concern_share(sup, ("commodity", "year", "scenario")).groupby(level="commodity").max()  # NaN -> 0
+    return {c: (float(v) if v == v else 0.0) for c, v in worst.items()}
 
 
 # ------------------------------------------------------------------ charts

@@ -177,6 +177,13 @@ def test_stock_filled_from_the_concern_supplier_is_reported_as_tonnes_beyond_con
     assert oc.objective == pytest.approx(0.3, abs=1e-9)
     assert oc.headline["worst_dependence_share"] == pytest.approx(1.0)
     assert oc.headline["max_concern_beyond_consumption_t"] == pytest.approx(200)
+    # the sweep's per-commodity column and the results' dependence chart say the same (they said 300 %)
+    from planner.report.charts import chart_data
+    from planner.workflows.sweep import worst_shares
+
+    assert worst_shares(oc.tables["supply"]) == {"X": pytest.approx(1.0)}
+    dep = chart_data(oc.tables, scen=["base"], prob=[1.0])["dependence"]["X"]
+    assert dep.filter(like="share_").to_numpy().max() == pytest.approx(1.0)
 
 
 def test_the_concern_cap_counts_stock_fill(tmp_path):
