@@ -138,6 +138,7 @@ def new_highs(output: bool = False):
     return h
 
 
+@functools.cache
 def highs_version() -> str:
     h = new_highs()
     try:
@@ -279,19 +280,43 @@ def fixed_activity(A: Csc, xf: np.ndarray) -> np.ndarray:
     return np.bincount(A.indices, weights=A.data * xf[col_of_nz], minlength=A.shape[0])
 
 
-def split_blocks(A: Csc, fixed: np.ndarray):
-    """The blocks of rows and non-fixed columns that share no column (connected components): [(rows, cols,
-    Csc of the block)], one per component holding a row with a non-fixed column; None when there is one."""
+def components(n: int, u: np.ndarray, v: np.ndarray, rounds: int = 64) -> np.ndarray:
+    """Connected components of the undirected graph on nodes 0..n-1 with edges (u[i], v[i]): each node's label is
+    the smallest node of its component.  Union-find by whole arrays: every round hooks the root of each edge's
+    larger end under the smaller end's root (``parent`` only ever decreases, so there is no cycle), then follows
+    the parents to their roots.  Graphs that need more than ``rounds`` rounds go to SciPy, which gives the same
+    labels.  (SciPy is not imported otherwise: with Pyomo loaded, importing it costs ≈ 0.5 s per process.)"""
+    parent = np.arange(n, dtype=np.int64)
+    for _ in range(rounds):
+        pu, pv = parent[u], parent[v]
+        apart = pu != pv
+        if not apart.any():
+            return parent
+        pu, pv = pu[apart], pv[apart]
+        np.minimum.at(parent, np.maximum(pu, pv), np.minimum(pu, pv))
+        while True:  # every node straight to its root
+            up = parent[parent]
+            if np.array_equal(up, parent):
+                break
+            parent = up
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
+    g = coo_matrix((np.ones(len(u), dtype=np.int8), (u, v)), shape=(n, n))
+    _k, lab = connected_components(g, directed=False)
+    first = np.full(int(lab.max()) + 1 if n else 0, n, dtype=np.int64)
+    np.minimum.at(first, lab, np.arange(n, dtype=np.int64))
+    return first[lab]
+
+
+def split_blocks(A: Csc, fixed: np.ndarray):
+    """The blocks of rows and non-fixed columns that share no column (connected components): [(rows, cols,
+    Csc of the block)], one per component holding a row with a non-fixed column; None when there is one."""
     n_rows, n_cols = A.shape
     col_of_nz = np.repeat(np.arange(n_cols, dtype=np.int64), np.diff(A.indptr))
     keep = ~fixed[col_of_nz]
     r, c, v = A.indices[keep].astype(np.int64), col_of_nz[keep], A.data[keep]
-    n = n_rows + n_cols
-    g = coo_matrix((np.ones(len(r), dtype=np.int8), (r, n_rows + c)), shape=(n, n))
-    _k, label = connected_components(g, directed=False)
+    label = components(n_rows + n_cols, r, n_rows + c)
     used = np.unique(label[r])
     if len(used) < 2:
         return None
@@ -328,6 +353,10 @@ def block_duals(blocks, cost, n_rows: int, time_limit: float, threads: int = 0):
 
     def one(blk):
         R, C, M, clo, chi, rlo, rhi = blk
+        key = block_digest("fixed LP", M.indptr, M.indices, M.data, cost[C], clo, chi, rlo, rhi)
+        hit = _memo_get(key)
+        if hit is not None:  # the same block as in the previous solve (a sweep point that changed another chain)
+            return hit
         h = new_highs()
         h.setOptionValue("time_limit", float(time_limit))
         h.setOptionValue("threads", 1)
@@ -340,7 +369,9 @@ def block_duals(blocks, cost, n_rows: int, time_limit: float, threads: int = 0):
         sol = h.getSolution()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal or not sol.dual_valid:
             return None
-        return np.asarray(sol.row_dual, dtype=float)
+        y = np.asarray(sol.row_dual, dtype=float)
+        _memo_put(key, y)
+        return y
 
     dual = np.zeros(n_rows)
     big_first = sorted(range(len(blocks)), key=lambda b: -blocks[b][2].nnz)
@@ -441,13 +472,23 @@ def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, co
 
     def one(blk):
         R, C, M = blk
+        is_int = integer[C]
+        key = block_digest("block", M.indptr, M.indices, M.data, cost[C], lower[C], upper[C], row_lo[R] - act[R],
+                           row_hi[R] - act[R], is_int, float(mip_gap), float(mip_abs_gap or 0.0) / len(blocks),
+                           sorted(mip_heuristic_options().items()) if is_int.any() else (), bool(lp and duals))
+        hit = _memo_get(key)
+        head = f"--- block of {len(R)} rows, {len(C)} columns, {int(is_int.sum())} integer"
+        if hit is not None:  # the same arrays as a block of the previous solve: HiGHS would return the same
+            if log_lines is not None:
+                log_lines(f"{head}: the same as a block of the previous solve, its solution reused ---\n")
+            reused[0] += 1
+            return hit
         h = new_highs(console)
         if log_lines is not None:  # each block's HiGHS log to the solve's log, headed by the block's size
-            log_lines(f"--- block of {len(R)} rows, {len(C)} columns, {int(integer[C].sum())} integer ---\n")
+            log_lines(f"{head} ---\n")
             _hooks(h, None, log_lines, console)
         h.setOptionValue("time_limit", max(1e-3, deadline - time.perf_counter()))
         h.setOptionValue("threads", 1)
-        is_int = integer[C]
         if is_int.any():
             h.setOptionValue("mip_rel_gap", float(mip_gap))
             h.setOptionValue("mip_abs_gap", max(float(mip_abs_gap or 0.0) * OBJ_SCALE / len(blocks), 1e-12))
@@ -477,9 +518,13 @@ def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, co
         y = np.asarray(sol.row_dual, dtype=float) if lp and sol.dual_valid else None
         if lp and duals and y is None:
             return None
-        return np.asarray(sol.col_value, dtype=float), obj, bound, y, stopped
+        out = np.asarray(sol.col_value, dtype=float), obj, bound, y, stopped
+        if not stopped:
+            _memo_put(key, out)
+        return out
 
     t2 = time.perf_counter()
+    reused = [0]
     workers = max(1, min(int(threads) or os.cpu_count() or 1, len(blocks)))
     big_first = sorted(range(len(blocks)), key=lambda b: -blocks[b][2].nnz)
     ex = ThreadPoolExecutor(workers)
@@ -512,6 +557,8 @@ def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, co
     times["highs"] = time.perf_counter() - t2
     times["handoff_pass"] = t2 - t1
     times["mip_blocks"] = len(blocks)
+    if reused[0]:
+        times["mip_blocks_reused"] = reused[0]
     res = SolveResult(status="time_limit" if timed_out else "optimal", has_solution=True, is_mip=not lp,
                       col_of=col_of, row_of=row_of,
                       n_rows=n_rows, n_cols=n_cols, nnz=int(A.nnz), n_int=int(integer.sum()), times=times,
@@ -641,9 +688,18 @@ def _hooks(h, progress, log_lines, console: bool) -> None:
         h.cbMipImprovingSolution.subscribe(guard(mip))
 
 
-def _solve_arrays(arrays, compile_seconds: float, time_limit: float = 600.0, mip_gap: float = 1e-5,
-                  threads: int = 0, duals: bool = True, log_to_console: bool = False, progress=None,
-                  log_lines=None, start=None, mip_abs_gap: float | None = None, cut_rows=None) -> SolveResult:
+def _solve_arrays(arrays, compile_seconds: float, **kw) -> SolveResult:
+    """Solve the model's arrays (:func:`_solve_model_arrays`); afterwards, while reuse is on, the blocks it solved are
+    kept for the next solve (a block with the same arrays is then not solved again)."""
+    try:
+        return _solve_model_arrays(arrays, compile_seconds, **kw)
+    finally:
+        _memo_turn()
+
+
+def _solve_model_arrays(arrays, compile_seconds: float, time_limit: float = 600.0, mip_gap: float = 1e-5,
+                        threads: int = 0, duals: bool = True, log_to_console: bool = False, progress=None,
+                        log_lines=None, start=None, mip_abs_gap: float | None = None, cut_rows=None) -> SolveResult:
     """``progress``, ``log_lines``: optional callables for the live line and the solve's log (:func:`_hooks`).
     ``mip_abs_gap`` (MUSD): a MIP also stops when incumbent − bound is at most this (besides ``mip_gap``).
     ``cut_rows``: rows of valid inequalities, left out of the fixed-integer LP for a MIP's duals (dual 0).
@@ -802,6 +858,47 @@ REUSE_ENV = "PLANNER_REUSE"
 REUSE_MAX_NNZ = 4_000_000  # a larger model is not kept: HiGHS's copy would stay in memory during the next build
 REUSE_MAX_COEFF_SHARE = 0.1  # more matrix values changed than this share of the nonzeros: pass the model again
 _REUSE: dict = {"on": False, "kept": None}
+# Blocks solved by the previous solve of this process (while reuse is on): digest of a block's data and settings ->
+# its solution.  A sweep point usually changes one supply chain; the other chains' blocks are then the same arrays to
+# the bit, and HiGHS would return what it returned before.  Only the last solve's blocks are kept (memory: one
+# solution).  ``_MEMO["now"]`` collects the running solve's blocks; :func:`_memo_turn` makes them the kept ones.
+_MEMO: dict = {"prev": {}, "now": {}}
+
+
+def block_digest(*parts) -> bytes:
+    """A digest of a block's arrays and settings (numbers, strings, arrays): equal digests = the same block."""
+    import hashlib
+
+    d = hashlib.blake2b(digest_size=20)
+    for p in parts:
+        if isinstance(p, np.ndarray):
+            d.update(str(p.dtype).encode())
+            d.update(np.asarray(p.shape, dtype=np.int64).tobytes())
+            d.update(np.ascontiguousarray(p).tobytes())
+        else:
+            d.update(repr(p).encode())
+        d.update(b"|")
+    return d.digest()
+
+
+def _memo_get(key: bytes):
+    """The kept solution of an identical block (None: not kept, or reuse is off); kept for the next solve too."""
+    if not reuse_enabled():
+        return None
+    hit = _MEMO["prev"].get(key)
+    if hit is not None:
+        _MEMO["now"][key] = hit
+    return hit
+
+
+def _memo_put(key: bytes, value) -> None:
+    if reuse_enabled():
+        _MEMO["now"][key] = value
+
+
+def _memo_turn() -> None:
+    """The running solve is over: its blocks become the kept ones (the older ones go)."""
+    _MEMO["prev"], _MEMO["now"] = (_MEMO["now"], {}) if reuse_enabled() else ({}, {})
 
 
 def reuse_enabled() -> bool:
@@ -816,7 +913,7 @@ def set_reuse(on: bool) -> None:
     """Switch reuse on for the rest of this process (a batch's worker process), or off (the kept model released)."""
     _REUSE["on"] = bool(on)
     if not on:
-        _REUSE["kept"] = None
+        release_model()
 
 
 class reusing:
@@ -831,13 +928,14 @@ class reusing:
     def __exit__(self, *exc):
         _REUSE["on"] = self.prev
         if not self.prev:
-            _REUSE["kept"] = None
+            release_model()
         return False
 
 
 def release_model() -> None:
-    """Drop the kept HiGHS model (its memory) now."""
+    """Drop the kept HiGHS model and the kept blocks' solutions (their memory) now."""
     _REUSE["kept"] = None
+    _MEMO["prev"], _MEMO["now"] = {}, {}
 
 
 class _Relay:

@@ -11,6 +11,7 @@
 """
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -157,9 +158,11 @@ def test_bad_time_limit_is_rejected(tmp_path, value, code):
 @pytest.mark.parametrize("when", ["highs", "early"])
 def test_ctrl_c_stops_cleanly(tmp_path, hard_mip, when):
     out = tmp_path / "out"
+    # HiGHS's defaults on the whole model, which keep this MIP busy for seconds (by blocks it takes < 0.5 s)
+    env = {**os.environ, "PLANNER_MIP_TUNING": "off", "PLANNER_MIP_BLOCKS": "off"}
     proc = subprocess.Popen([sys.executable, "-m", "planner.cli", "solve", str(hard_mip), "-o", str(out),
                              "--mip-gap", "0", "--time-limit", "300", *PLAIN], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, preexec_fn=sigint_default)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=sigint_default, env=env)
     marker = "build:" if when == "highs" else "read "
     lines = []
     t0 = time.time()

@@ -1,0 +1,98 @@
+"""Sweeps and batches do not solve again a block that a solve before gave the same arrays (issue 18), and the
+connected components that split a model into blocks (planner.solver.highs.components)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import planner.solver.highs as H
+from test_mip_blocks import _arrays
+
+
+def test_an_unchanged_block_is_reused_and_a_changed_one_solved(monkeypatch):
+    """The two-block MIP of test_mip_blocks (hand optimum 24: block 1 costs 7, block 2 15, f and z 2).
+    The second solve raises block 2's demand from 2.5 to 3.5: x2 = 4, y2 = 0 (x2 = 3 would need y2 = 0.5 > 0.2)
+    costs 20, so the total is 7 + 20 + 2 = 29; block 1's arrays are the same and its solution is reused.
+    A block key that missed the row bounds would reuse block 2's old solution too and give 24."""
+    monkeypatch.setenv("PLANNER_MIP_BLOCKS", "on")
+    with H.reusing():
+        first = H._solve_arrays(_arrays(), 0.0, mip_gap=0.0)
+        second = H._solve_arrays(_arrays(demand2=3.5), 0.0, mip_gap=0.0)
+        third = H._solve_arrays(_arrays(demand2=3.5), 0.0, mip_gap=0.0)
+    assert first.objective == pytest.approx(24.0) and "mip_blocks_reused" not in first.times
+    assert second.objective == pytest.approx(29.0)
+    assert second.x == pytest.approx([2, 0.5, 4, 0, 1, 0.5])
+    assert second.times["mip_blocks_reused"] == 1
+    # shadow prices as in test_two_blocks_by_hand: r0 binding at y1's cost 2, r1 slack (0.5 of room)
+    assert second.row_dual == pytest.approx([2.0, 0.0])
+    assert third.times["mip_blocks_reused"] == 2 and third.objective == pytest.approx(29.0)
+
+
+def test_nothing_is_kept_outside_a_sweep_or_batch(monkeypatch):
+    monkeypatch.setenv("PLANNER_MIP_BLOCKS", "on")
+    H._solve_arrays(_arrays(), 0.0, mip_gap=0.0)
+    again = H._solve_arrays(_arrays(), 0.0, mip_gap=0.0)
+    assert "mip_blocks_reused" not in again.times
+    assert H._MEMO == {"prev": {}, "now": {}}
+
+
+def test_reuse_off_solves_every_block(monkeypatch):
+    monkeypatch.setenv("PLANNER_MIP_BLOCKS", "on")
+    monkeypatch.setenv("PLANNER_REUSE", "off")
+    with H.reusing():
+        H._solve_arrays(_arrays(), 0.0, mip_gap=0.0)
+        again = H._solve_arrays(_arrays(), 0.0, mip_gap=0.0)
+    assert "mip_blocks_reused" not in again.times and again.objective == pytest.approx(24.0)
+
+
+def test_a_different_gap_is_a_different_block(monkeypatch):
+    """A block solved to another gap is not the same answer: solved again."""
+    monkeypatch.setenv("PLANNER_MIP_BLOCKS", "on")
+    with H.reusing():
+        H._solve_arrays(_arrays(), 0.0, mip_gap=0.0)
+        again = H._solve_arrays(_arrays(), 0.0, mip_gap=0.5)
+    assert "mip_blocks_reused" not in again.times
+
+
+def test_the_fixed_lp_blocks_are_reused_with_their_duals(monkeypatch):
+    """Duals of the fixed-integer LP come back the same from a kept block: the second solve of the same MIP
+    reuses both MIP blocks and their fixed-LP blocks (hand duals of test_two_blocks_by_hand: 2 and 0)."""
+    monkeypatch.setenv("PLANNER_MIP_BLOCKS", "on")
+    H.highs_version()  # cached: makes its own HiGHS object once per process
+    calls = []
+    real = H.new_highs
+    monkeypatch.setattr(H, "new_highs", lambda *a, **k: calls.append(1) or real(*a, **k))
+    with H.reusing():
+        H._solve_arrays(_arrays(), 0.0, mip_gap=0.0)
+        n_first = len(calls)
+        again = H._solve_arrays(_arrays(), 0.0, mip_gap=0.0)
+    assert n_first >= 3 and len(calls) == n_first  # no HiGHS object made for the second solve
+    assert again.row_dual == pytest.approx([2.0, 0.0]) and again.objective == pytest.approx(24.0)
+
+
+def _scipy_labels(n, u, v):
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    _k, lab = connected_components(coo_matrix((np.ones(len(u)), (u, v)), shape=(n, n)), directed=False)
+    first = np.full(lab.max() + 1, n)
+    np.minimum.at(first, lab, np.arange(n))
+    return first[lab]
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("rounds", [64, 1])
+def test_components_match_scipy(seed, rounds):
+    """Labels = the smallest node of each component, as SciPy's components relabelled; ``rounds=1`` takes the
+    SciPy fallback for graphs that need more rounds."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 400))
+    m = int(rng.integers(0, 2 * n))
+    u, v = rng.integers(0, n, m), rng.integers(0, n, m)
+    assert np.array_equal(H.components(n, u, v, rounds=rounds), _scipy_labels(n, u, v))
+
+
+def test_components_by_hand():
+    # 0-3, 3-5, 1-4; 2 alone: components {0, 3, 5}, {1, 4}, {2}
+    lab = H.components(6, np.array([3, 5, 4]), np.array([0, 3, 1]))
+    assert lab.tolist() == [0, 1, 2, 0, 1, 0]
