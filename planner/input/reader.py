@@ -456,8 +456,58 @@ def _warn_hidden(ws, title: str, data_rows, probs: ProblemList) -> None:
 
 
 # ------------------------------------------------------------------ reading
+# A sweep or batch solves one workbook many times with different overrides.  Inside ``keeping_reads()`` the last
+# workbook read is kept (pickled, so that every caller gets its own copy to apply overrides to) and given again while
+# the file's size and modification time are the same: an edit saved during a sweep is read anew.
+_READS: dict = {"on": False, "kept": None}
+
+
+class keeping_reads:
+    """``with keeping_reads(): ...``: a workbook read again in the block, unchanged on disk, is not parsed again."""
+
+    def __enter__(self):
+        self.prev = _READS["on"]
+        _READS["on"] = True
+        return self
+
+    def __exit__(self, *exc):
+        _READS["on"] = self.prev
+        if not self.prev:
+            _READS["kept"] = None
+        return False
+
+
+def keep_reads(on: bool) -> None:
+    """Keep the last workbook read for the rest of this process (a batch's worker process), or stop (released)."""
+    _READS["on"] = bool(on)
+    if not on:
+        _READS["kept"] = None
+
+
+def _stat_key(path: str):
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return os.path.realpath(path), st.st_size, st.st_mtime_ns, st.st_ino
+
+
 def read_workbook(path: str | os.PathLike) -> InputData:
+    """Every sheet of the workbook at ``path``, typed and checked (problems in ``.problems``, never raised)."""
+    import pickle
+
     path = str(path)
+    key = _stat_key(path) if _READS["on"] else None
+    kept = _READS["kept"]
+    if key is not None and kept is not None and kept[0] == key and kept[1] == path:
+        return pickle.loads(kept[2])
+    data = _read_workbook(path)
+    if key is not None and _stat_key(path) == key:  # unchanged while it was read
+        _READS["kept"] = (key, path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+    return data
+
+
+def _read_workbook(path: str) -> InputData:
     probs = ProblemList(path)
     wb = open_workbook(path, probs)
     if wb is None:

@@ -198,12 +198,15 @@ def _resolve_start(t: Task, plan: dict | None) -> Task:
 
 
 def _run_serial(tasks, results, bar):
+    from planner.input.reader import keeping_reads
     from planner.solver.highs import reusing
 
     i = 0
     plan = None
     try:
-        with reusing():  # a solve whose model differs from the one before only in coefficients reuses it (issue 18)
+        # a solve whose model differs from the one before only in coefficients reuses it, the blocks it shares with
+        # it are not solved again, and a workbook read before is not parsed again (issue 18)
+        with reusing(), keeping_reads():
             for i, t in enumerate(tasks):
                 bar.update(running=1)
                 results[i] = run_task(_resolve_start(t, plan))
@@ -217,9 +220,11 @@ def _run_serial(tasks, results, bar):
 def run_task_reusing(task: Task):
     """:func:`run_task` in a worker process of the pool: the worker's solves reuse the HiGHS model of the solve
     before when only coefficients changed (issue 18; PLANNER_REUSE=off switches it off)."""
+    from planner.input.reader import keep_reads
     from planner.solver.highs import set_reuse
 
     set_reuse(True)
+    keep_reads(True)
     return run_task(task)
 
 

@@ -133,7 +133,16 @@ def run_sweep(path: str, sets, out: str | None = None, overrides: dict | None = 
     Every point after the first starts from the plan solved before it (a MIP start; with --jobs, the first
     point's plan), and a point whose model differs from the one solved before it in the same process only in
     coefficients reuses that HiGHS model (an LP warm-starts from its basis; planner.solver.highs.reusing, in
-    run_tasks); ``duals`` False skips the fixed-integer LP of each point (headline figures only)."""
+    run_tasks), and supply chains whose arrays did not change are not solved again; the workbook is parsed
+    once (planner.input.reader.keeping_reads).  ``duals`` False skips the fixed-integer LP of each point
+    (headline figures only)."""
+    from planner.input.reader import keeping_reads
+
+    with keeping_reads():
+        return _run_sweep(path, sets, out, overrides, scenario, force, jobs, executor, scheduler, progress, duals)
+
+
+def _run_sweep(path, sets, out, overrides, scenario, force, jobs, executor, scheduler, progress, duals):
     from planner.input.overrides import check_override_keys
     from planner.report.xlsio import write_workbook
 
