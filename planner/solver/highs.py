@@ -365,12 +365,19 @@ def block_duals(blocks, cost, n_rows: int, time_limit: float, threads: int = 0):
                     np.ascontiguousarray(clo), np.ascontiguousarray(chi), np.ascontiguousarray(rlo),
                     np.ascontiguousarray(rhi), M.indptr.astype(np.int32), M.indices.astype(np.int32), M.data,
                     np.zeros(len(C), dtype=np.int32))
+        # the same rows and columns as a block of the previous solve, other values: start from its optimal basis
+        where = block_digest("fixed LP basis", R, C) if reuse_enabled() else None
+        basis = _memo_get(where) if where is not None else None
+        if basis is not None:
+            h.setBasis(basis)
         h.run()
         sol = h.getSolution()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal or not sol.dual_valid:
             return None
         y = np.asarray(sol.row_dual, dtype=float)
         _memo_put(key, y)
+        if where is not None:
+            _memo_put(where, h.getBasis())
         return y
 
     dual = np.zeros(n_rows)
@@ -500,7 +507,13 @@ def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, co
                     np.ascontiguousarray(row_lo[R] - act[R]), np.ascontiguousarray(row_hi[R] - act[R]),
                     M.indptr.astype(np.int32), M.indices.astype(np.int32), M.data,
                     is_int.astype(np.int32) * int(highspy.HighsVarType.kInteger))
-        if start_at and is_int.any():
+        # the same rows and columns as a block of the previous solve (a sweep point, a batch item): its whole
+        # solution as the MIP start (HiGHS checks it; an infeasible one is dropped), else the plan's integers
+        where = block_digest("block solution", R, C) if reuse_enabled() and is_int.any() else None
+        before = _memo_get(where) if where is not None else None
+        if before is not None:
+            h.setSolution(len(C), np.arange(len(C), dtype=np.int32), before)
+        elif start_at and is_int.any():
             loc = [(j, start_at[int(g)]) for j, g in enumerate(C) if is_int[j] and int(g) in start_at]
             if loc:
                 idx, vals = zip(*loc)
@@ -521,6 +534,8 @@ def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, co
         out = np.asarray(sol.col_value, dtype=float), obj, bound, y, stopped
         if not stopped:
             _memo_put(key, out)
+        if where is not None:
+            _memo_put(where, out[0])
         return out
 
     t2 = time.perf_counter()

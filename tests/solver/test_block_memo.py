@@ -28,6 +28,48 @@ def test_an_unchanged_block_is_reused_and_a_changed_one_solved(monkeypatch):
     assert third.times["mip_blocks_reused"] == 2 and third.objective == pytest.approx(29.0)
 
 
+def test_a_start_from_the_previous_solution_that_is_no_longer_optimal(monkeypatch):
+    """Block 2's rows and columns stay, its values change: x2 costs 10 (was 5) and y2 may reach 1 (was 0.2).  The
+    previous block solution (x2 = 3, y2 = 0: cost 30) is still feasible and is HiGHS's MIP start, and the previous
+    fixed-LP basis the LP's start; by hand the optimum is x2 = 2, y2 = 0.5: 20 + 2 = 22, total 7 + 22 + 2 = 31, and
+    with x2 fixed at 2 row r1 binds at y2's cost: dual 4 (r0 keeps 2).  A start taken as the answer would give 39."""
+    monkeypatch.setenv("PLANNER_MIP_BLOCKS", "on")
+    changed = _arrays()
+    changed[1] = changed[1].copy()
+    changed[1][2] = 10.0
+    changed[4] = changed[4].copy()
+    changed[4][3] = 1.0
+    calls = []
+    real = H.new_highs
+
+    class Spy:  # records the starts given to HiGHS
+        def __init__(self, h):
+            self._h = h
+
+        def __getattr__(self, name):
+            return getattr(self._h, name)
+
+        def setSolution(self, n, idx, vals):
+            calls.append(("solution", int(n)))
+            return self._h.setSolution(n, idx, vals)
+
+        def setBasis(self, b):
+            calls.append(("basis", len(b.row_status)))
+            return self._h.setBasis(b)
+
+    monkeypatch.setattr(H, "new_highs", lambda *a, **k: Spy(real(*a, **k)))
+    with H.reusing():
+        H._solve_arrays(_arrays(), 0.0, mip_gap=0.0)
+        assert calls == []
+        res = H._solve_arrays(changed, 0.0, mip_gap=0.0)
+    # block 2's previous solution (its 2 columns) as the MIP start; the fixed LP of block 2 (its 1 row) from its basis
+    assert calls == [("solution", 2), ("basis", 1)]
+    assert res.times["mip_blocks_reused"] == 1
+    assert res.objective == pytest.approx(31.0)
+    assert res.x == pytest.approx([2, 0.5, 2, 0.5, 1, 0.5])
+    assert res.row_dual == pytest.approx([2.0, 4.0])
+
+
 def test_nothing_is_kept_outside_a_sweep_or_batch(monkeypatch):
     monkeypatch.setenv("PLANNER_MIP_BLOCKS", "on")
     H._solve_arrays(_arrays(), 0.0, mip_gap=0.0)
