@@ -228,6 +228,18 @@ def run_task_reusing(task: Task):
     return run_task(task)
 
 
+def run_task_dask(task: Task):
+    """:func:`run_task` on a Dask worker: with reuse (:func:`run_task_reusing`) when the worker runs one task at a
+    time (a local cluster's workers do; the kept model and blocks are per process, not for concurrent solves)."""
+    try:
+        from distributed import get_worker
+
+        single = get_worker().state.nthreads == 1
+    except Exception:  # noqa: BLE001 - not on a worker, or another distributed version: no reuse
+        single = False
+    return run_task_reusing(task) if single else run_task(task)
+
+
 def _mp_context():
     methods = mp.get_all_start_methods()
     if "forkserver" in methods:
@@ -317,7 +329,7 @@ def _run_dask(tasks, results, jobs, scheduler, bar):
         # workers may run in another folder: send absolute paths (they must see the same files)
         remote = [replace(_resolve_start(t, None), path=os.path.abspath(t.path),
                           out=os.path.abspath(t.out) if t.out else None) for t in tasks]
-        futs = [client.submit(run_task, t, pure=False, key=f"planner-{i}-{os.getpid()}-{time.time_ns()}")
+        futs = [client.submit(run_task_dask, t, pure=False, key=f"planner-{i}-{os.getpid()}-{time.time_ns()}")
                 for i, t in enumerate(remote)]
         pending = set(range(len(futs)))
         while pending:

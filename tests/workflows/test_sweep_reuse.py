@@ -55,3 +55,13 @@ def test_sweep_in_worker_processes(tmp_path):
     assert [oc.objective for oc in outcomes] == pytest.approx(EXPECT + [0.04], abs=1e-9)
     # five tasks on at most two worker processes: one of them solved three or more, reusing its model
     assert sum(oc.times.get("handoff_reused", 0) for oc in outcomes) >= 2
+
+
+@pytest.mark.slow
+def test_sweep_on_a_dask_worker_reuses_its_model(tmp_path):
+    """A local Dask cluster's worker runs one task at a time: it keeps its model like a pool worker."""
+    pytest.importorskip("distributed")
+    _summary, outcomes, _ = run_sweep(str(TINY), [f"{PEN}=200,1000,200,1000"], out=str(tmp_path / "sw"),
+                                      progress=False, jobs=1, executor="dask")
+    assert [oc.objective for oc in outcomes] == pytest.approx(EXPECT, abs=1e-9)
+    assert [oc.times.get("handoff_reused", 0) for oc in outcomes] == [0, 1, 1, 1]
