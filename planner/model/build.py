@@ -11,7 +11,6 @@ import gc
 import logging
 import time
 
-import pyomo.environ as pyo
 
 from planner.model import (
     balance,
@@ -50,7 +49,12 @@ check_order()
 
 def build(d: ModelData, elastic: bool = False, fixed: dict | None = None, direct: bool = True) -> Ctx:
     t0 = time.perf_counter()
-    sink = DirectSink() if direct else PyomoSink(model=pyo.ConcreteModel(name="bloc_planner"))
+    if direct:
+        sink = DirectSink()
+    else:  # Pyomo only for the cross-check hand-off (PLANNER_HANDOFF=pyomo) and decomposition
+        import pyomo.environ as pyo
+
+        sink = PyomoSink(model=pyo.ConcreteModel(name="bloc_planner"))
     ctx = Ctx(d=d, sink=sink, elastic=elastic, fixed=fixed)
     enabled = gc.isenabled()
     gc.disable()  # the cyclic GC costs ~2x during construction (docs/performance.md)

@@ -32,27 +32,42 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
-import pyomo.environ as pyo
-from pyomo.core.expr.numeric_expr import LinearExpression
 
 from planner.model.prepare import ModelData
 
 MUSD = 1e-6  # USD -> MUSD
 _INF = float("inf")
-_DOMAINS = (  # Pyomo domain -> (lower, upper, integer) of a column in the direct hand-off
-    (pyo.NonNegativeReals, (0.0, _INF, False)),
-    (pyo.Reals, (-_INF, _INF, False)),
-    (pyo.NonNegativeIntegers, (0.0, _INF, True)),
-    (pyo.Binary, (0.0, 1.0, True)),
-)
+# Domains of columns, named as Pyomo names its sets.  The direct hand-off (the default) never imports Pyomo (0.3 s
+# of every start); the Pyomo sink turns a name into Pyomo's set.  Pyomo's own sets are accepted too.
+NON_NEGATIVE_REALS = "NonNegativeReals"
+REALS = "Reals"
+NON_NEGATIVE_INTEGERS = "NonNegativeIntegers"
+BINARY = "Binary"
+_DOMAINS = {  # domain -> (lower, upper, integer) of a column in the direct hand-off
+    NON_NEGATIVE_REALS: (0.0, _INF, False),
+    REALS: (-_INF, _INF, False),
+    NON_NEGATIVE_INTEGERS: (0.0, _INF, True),
+    BINARY: (0.0, 1.0, True),
+}
 ELASTIC_PENALTY = 1e3  # MUSD per tonne (or per MUSD) of relaxed target in the elastic re-solve
 
 
+def domain_name(domain) -> str:
+    """The name of a domain given as a name or as one of Pyomo's global sets (its ``name``)."""
+    name = domain if isinstance(domain, str) else getattr(domain, "name", str(domain))
+    if name not in _DOMAINS:
+        raise ValueError(f"domain {domain} is not supported by the direct hand-off")
+    return name
+
+
 def _domain(domain) -> tuple:
-    for dom, spec in _DOMAINS:  # Pyomo's global sets are not hashable: compare by identity
-        if domain is dom:
-            return spec
-    raise ValueError(f"domain {domain} is not supported by the direct hand-off")
+    return _DOMAINS[domain_name(domain)]
+
+
+def _pyomo_domain(domain):
+    import pyomo.environ as pyo
+
+    return getattr(pyo, domain_name(domain))
 
 
 def key_of(v):
@@ -63,6 +78,8 @@ def key_of(v):
 
 def lin(terms, constant=0.0):
     """A linear expression from [(coef, var), ...]."""
+    from pyomo.core.expr.numeric_expr import LinearExpression
+
     if not terms:
         return constant
     coefs, vars_ = zip(*terms)
@@ -220,15 +237,18 @@ class DirectSink(RowSink):
 class PyomoSink(RowSink):
     """Rows as Pyomo components of ``model`` (compiled by Pyomo's standard-form compiler at hand-off)."""
 
-    model: pyo.ConcreteModel = None
+    model: object = None  # a pyomo.environ.ConcreteModel
     ncols: int = 0
     colmap: dict = field(default_factory=dict)         # id(VarData) -> column
     col_blocks: list = field(default_factory=list)     # (name, [VarData], first column, special)
 
     def new_columns(self, name, index, domain, bounds, special):
+        import pyomo.environ as pyo
+
         n = len(index)
         start = self.ncols
         self.ncols += n
+        domain = _pyomo_domain(domain)
         if bounds is not None:
             keys = list(index)
             comp = pyo.Var(range(n), domain=domain, bounds=lambda _m, i: bounds(keys[i]), dense=True)
@@ -241,7 +261,7 @@ class PyomoSink(RowSink):
         return datas
 
     def set_domain(self, v, domain):
-        v.domain = domain
+        v.domain = _pyomo_domain(domain)
 
     def fix(self, v, value):
         v.fix(value)
@@ -256,11 +276,15 @@ class PyomoSink(RowSink):
                 return e >= rhs
             return e == rhs
 
+        import pyomo.environ as pyo
+
         c = pyo.Constraint(range(len(keys)), rule=rule)
         setattr(self.model, name, c)
         return dict(zip(keys, c.values()))
 
     def set_objective(self, terms):
+        import pyomo.environ as pyo
+
         self.model.objective = pyo.Objective(expr=lin(terms), sense=pyo.minimize)
 
     def handles(self, cols):
@@ -408,14 +432,14 @@ class Ctx:
         return self.sink.ncols
 
     # ---------------------------------------------------------------- components
-    def var(self, name: str, index: list, domain=pyo.NonNegativeReals, bounds=None, special: bool = False,
+    def var(self, name: str, index: list, domain=NON_NEGATIVE_REALS, bounds=None, special: bool = False,
             ops: bool = False) -> dict:
         """Variables over the sparse keys ``index``: a dict key -> handle (a column number, or a
         Pyomo VarData with the Pyomo sink).  ``bounds``: None or a function key -> (lb, ub).
         ``special``: the block's columns need per-variable bounds, domains or fixing at hand-off.
         ``ops``: operations, keys ending in (year, scenario), aliased per node of the scenario tree.
         """
-        special = special or bounds is not None or domain is not pyo.NonNegativeReals
+        special = special or bounds is not None or domain_name(domain) != NON_NEGATIVE_REALS
         if not ops or self._rep is None:
             return dict(zip(index, self.sink.new_columns(name, index, domain, bounds, special)))
         rep = self._rep

@@ -17,9 +17,8 @@ the production family.
 """
 from __future__ import annotations
 
-import pyomo.environ as pyo
 
-from planner.model.context import TOL, Ctx, key_of
+from planner.model.context import NON_NEGATIVE_INTEGERS, TOL, Ctx, key_of
 from planner.model.prepare import _nn, annuity_factor
 
 PROVIDES = ('procs', 'cap', 'B')
@@ -55,7 +54,7 @@ def add(ctx: Ctx) -> None:
                 integer.append((name, y))
     B = ctx.var("build", index, special=True)
     for k in integer:
-        ctx.set_domain(B[k], pyo.NonNegativeIntegers)
+        ctx.set_domain(B[k], NON_NEGATIVE_INTEGERS)
     ctx.B = B
     for name, y in index:
         p = ctx.procs[name]

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-import pyomo.environ as pyo
 
-from planner.model.context import Ctx, key_of
+from planner.model.context import REALS, Ctx, key_of
 
 PROVIDES = ('cvar_rows', 'eta')
 READS = ()
@@ -48,7 +47,7 @@ def add(ctx: Ctx) -> None:
     for si, terms in enumerate(per_s):
         for k, coef in terms.items():
             expected[k] += d.prob[si] * coef
-    eta = ctx.var("cvar_eta", [0], domain=pyo.Reals, bounds=lambda k: (None, None))[0]
+    eta = ctx.var("cvar_eta", [0], domain=REALS, bounds=lambda k: (None, None))[0]
     xi = ctx.var("cvar_xi", list(range(d.S)))
     rows = {}
     for si in range(d.S):

@@ -17,9 +17,8 @@ Registers: ``concern_in`` for offtakes marked country_of_concern.
 """
 from __future__ import annotations
 
-import pyomo.environ as pyo
 
-from planner.model.context import MUSD, Ctx, Slack, key_of, tidy
+from planner.model.context import BINARY, MUSD, Ctx, Slack, key_of, tidy
 
 PROVIDES = ('Z', 'D')
 READS = ('concern_in',)
@@ -32,7 +31,7 @@ def add(ctx: Ctx) -> None:
         yrs = d.year_range(o["start_year"], o["end_year"])
         if len(yrs):
             live.append((o, yrs))
-    Z = ctx.var("signed", [o["offtake"] for o, _ in live], domain=pyo.Binary)
+    Z = ctx.var("signed", [o["offtake"] for o, _ in live], domain=BINARY)
     didx, info = [], []
     for o, yrs in live:
         av = d.avail(o["seller"], o["commodity"])

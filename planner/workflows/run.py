@@ -39,6 +39,7 @@ from planner.report.progress import highs_hooks, logged, phase, write_solve_log
 from planner.solver.highs import SolveResult, solve_ctx
 
 log = logging.getLogger("planner")
+COUNTS = ("handoff_reused", "basis_reused", "mip_blocks", "mip_blocks_reused")  # in ``times``, not seconds
 SHEET_ORDER = [s.name for s in RESULT_SHEETS] + ["sources"]  # the results schema's order
 
 
@@ -114,6 +115,9 @@ def solve_model(d: ModelData, fixed: dict | None = None, elastic: bool = False, 
     for k in ("handoff_reused", "basis_reused"):  # the previous solve's HiGHS model, or its LP basis (issue 18)
         if res.times.get(k):
             times[k] = 1
+    for k in ("mip_blocks", "mip_blocks_reused"):  # counts: independent blocks, and those kept from the solve before
+        if res.times.get(k):
+            times[k] = int(res.times[k])
     log.info("hand-off: %.2f s%s; HiGHS: %.2f s", times["handoff"],
              " (the previous solve's model reused)" if res.times.get("handoff_reused") else
              " (the previous LP's basis reused)" if res.times.get("basis_reused") else "", times["highs"])
@@ -317,10 +321,14 @@ def _given(v) -> bool:
 
 
 def versions() -> dict:
-    import pyomo
+    from importlib.metadata import PackageNotFoundError, version
 
     from planner.solver.highs import highs_version
-    return {"planner_version": __version__, "pyomo_version": pyomo.__version__, "highs_version": highs_version(),
+    try:  # without importing Pyomo (0.3 s), which the default hand-off does not need
+        pyomo_version = version("pyomo")
+    except PackageNotFoundError:  # pragma: no cover - Pyomo is a dependency
+        pyomo_version = "not installed"
+    return {"planner_version": __version__, "pyomo_version": pyomo_version, "highs_version": highs_version(),
             "python_version": platform.python_version()}
 
 
@@ -337,7 +345,14 @@ def summary_table(inp: InputData, d: ModelData, res: SolveResult, oc: Outcome, s
              ("years", f"{d.years[0]}-{d.years[-1]}"), ("base_year", d.settings["base_year"]),
              ("discount_rate", d.settings["discount_rate"]),
              ("rows", res.n_rows), ("columns", res.n_cols), ("nonzeros", res.nnz), ("integer_columns", res.n_int)]
-    rows += [(f"time_{k}_s", round(v, 4)) for k, v in oc.times.items() if k not in ("handoff_reused", "basis_reused")]
+    rows += [(f"time_{k}_s", round(v, 4)) for k, v in oc.times.items() if k not in COUNTS]
+    if oc.times.get("mip_blocks"):
+        n, kept = int(oc.times["mip_blocks"]), int(oc.times.get("mip_blocks_reused", 0))
+        rows += [("independent_blocks", f"{n} (the model's supply chains share no free column: solved apart, "
+                                        "docs/model.md)")]
+        if kept:
+            rows += [("blocks_reused", f"{kept} of {n}: the same arrays as a block of the previous solve, whose "
+                                       "solution they take (issue 18)")]
     if oc.times.get("handoff_reused"):
         rows += [("handoff", "the previous solve's HiGHS model, only changed coefficients passed (issue 18)")]
     elif oc.times.get("basis_reused"):
