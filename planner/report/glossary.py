@@ -258,6 +258,8 @@ FIGURES = {
     "base_year": ("Money discounted to", "year", "0"),
     "discount_rate": ("Discount rate", "% a year", "0.0%"),
     "solve_time_s": ("Solver time", "s", "#,##0.0"),
+    "independent_blocks": ("Independent parts solved apart (supply chains that share no decision)", "", None),
+    "blocks_reused": ("Parts unchanged since the previous solve of the sweep or batch, not solved again", "", None),
     "input_path": ("Input workbook", "", None),
     "input_sha256": ("Input fingerprint (SHA-256)", "", None),
     "planner_version": ("Planner version", "", None),

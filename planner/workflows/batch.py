@@ -229,12 +229,14 @@ def run_task_reusing(task: Task):
 
 
 def run_task_dask(task: Task):
-    """:func:`run_task` on a Dask worker: with reuse (:func:`run_task_reusing`) when the worker runs one task at a
-    time (a local cluster's workers do; the kept model and blocks are per process, not for concurrent solves)."""
+    """:func:`run_task` on a Dask worker: with reuse (:func:`run_task_reusing`) when the worker is a process of its
+    own that runs one task at a time (a local cluster's workers are).  The kept model and blocks belong to the
+    process: workers running as threads of one process (``processes=False``) or with several threads each would
+    share them between concurrent solves, so they run without."""
     try:
         from distributed import get_worker
 
-        single = get_worker().state.nthreads == 1
+        single = get_worker().state.nthreads == 1 and mp.parent_process() is not None
     except Exception:  # noqa: BLE001 - not on a worker, or another distributed version: no reuse
         single = False
     return run_task_reusing(task) if single else run_task(task)
@@ -244,10 +246,10 @@ def _mp_context():
     methods = mp.get_all_start_methods()
     if "forkserver" in methods:
         ctx = mp.get_context("forkserver")
-        # what every solve imports (pyomo defers scipy until the first solve): paid once in the server,
-        # not once per worker
-        ctx.set_forkserver_preload(["planner.workflows.run", "planner.workflows.batch", "planner.report.charts", "pyomo.environ", "highspy",
-                                    "scipy.sparse", "scipy.stats", "openpyxl", "xlsxwriter"])
+        # what every solve imports: paid once in the server, not once per worker (Pyomo and SciPy are not on the
+        # default path: the Pyomo hand-off and decomposition import them where they need them)
+        ctx.set_forkserver_preload(["planner.workflows.run", "planner.workflows.batch", "planner.report.charts",
+                                    "planner.workflows.coalition", "highspy", "openpyxl", "xlsxwriter"])
         return ctx
     return mp.get_context("spawn")
 

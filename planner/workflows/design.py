@@ -62,7 +62,7 @@ from planner.input.load import load
 from planner.input.validate import scenario_names
 from planner.model.prepare import annuity_factor, prepare
 from planner.workflows.batch import Task, run_tasks
-from planner.workflows.run import solve_file
+from planner.workflows.run import COUNTS, solve_file
 from planner.workflows.stress import plan_to_fixed
 
 log = logging.getLogger("planner")
@@ -115,7 +115,8 @@ class Solves:
             "objective_musd": objective if objective is not None else (oc.objective if oc is not None else math.nan),
             "mip_gap": gap if gap is not None else (oc.gap if oc is not None else math.nan),
             "seconds": seconds if seconds is not None else (
-                getattr(oc, "elapsed", None) or sum((oc.times or {}).values()) if oc is not None else math.nan),
+                getattr(oc, "elapsed", None) or sum(v for k, v in (oc.times or {}).items() if k not in COUNTS)
+                if oc is not None else math.nan),
             "message": (message or (oc.message if oc is not None else ""))[:2000]})
         return sid
 

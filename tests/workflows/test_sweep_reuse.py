@@ -65,3 +65,38 @@ def test_sweep_on_a_dask_worker_reuses_its_model(tmp_path):
                                       progress=False, jobs=1, executor="dask")
     assert [oc.objective for oc in outcomes] == pytest.approx(EXPECT, abs=1e-9)
     assert [oc.times.get("handoff_reused", 0) for oc in outcomes] == [0, 1, 1, 1]
+
+
+def _two_chains(tmp_path) -> str:
+    """tiny.xlsx (commodity X, docs/tiny.md: 0.075 MUSD, the plant built for the 2027 ban) beside an independent
+    commodity Y: the same demand and the same kind of plant, no ban.  By hand, Y imports 2 x 100 t at 300 USD/t
+    (0.06 MUSD; its plant would cost 200 USD/t plus 0.05 MUSD) when shortage costs 1000 USD/t, and goes short at
+    200 USD/t (0.04 MUSD) when it costs 200.  Nothing links X and Y: two blocks, and X's is the same at both points."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(TINY)
+    for name, key_col in (("suppliers", 2), ("commodities", 1), ("market_prices", 1), ("demand", 2),
+                          ("processes", 3), ("stockpiles", 2)):
+        ws = wb[name]
+        for row in list(ws.iter_rows(min_row=3, values_only=True)):
+            if row[key_col - 1] == "X":
+                new = list(row)
+                new[key_col - 1] = "Y"
+                if name == "processes":
+                    new[0] = "PLANT_Y"
+                ws.append(new)
+    path = tmp_path / "two.xlsx"
+    wb.save(path)
+    return str(path)
+
+
+def test_a_sweep_point_reuses_the_unchanged_chain_and_says_so(tmp_path):
+    book = _two_chains(tmp_path)
+    _summary, outcomes, _ = run_sweep(book, ["commodities.Y.shortage_penalty_usd_per_t=1000,200"],
+                                      out=str(tmp_path / "sw"), progress=False)
+    assert [oc.objective for oc in outcomes] == pytest.approx([0.075 + 0.06, 0.075 + 0.04], abs=1e-9)
+    assert outcomes[0].times["mip_blocks"] >= 2 and "mip_blocks_reused" not in outcomes[0].times
+    assert outcomes[1].times["mip_blocks_reused"] >= 1
+    rows = pd.read_excel(outcomes[1].out, sheet_name="summary", engine="openpyxl").set_index("key")["value"]
+    assert rows["blocks_reused"].startswith(f"{outcomes[1].times['mip_blocks_reused']} of ")
+    assert "independent_blocks" in rows.index and "time_mip_blocks_s" not in rows.index
