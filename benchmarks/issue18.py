@@ -2,7 +2,8 @@
 
     python benchmarks/issue18.py example            # the example at 1e-5, plain vs strengthened, both trees
     python benchmarks/issue18.py orlib [--plain]    # capa 8000, capb 5000, capc 5000 at gap 1e-6, 600 s each
-    python benchmarks/issue18.py sweep              # a 5-point sweep of the example vs one solve (warm, cold)
+    python benchmarks/issue18.py sweep              # a 5-point sweep of the example vs one solve (in one process, and
+                                                    # as whole commands: planner sweep vs planner solve)
     python benchmarks/issue18.py duals [--preset L] # the fixed-integer duals LP against the MIP
     python benchmarks/issue18.py all --json benchmarks/results/issue18.json
 
@@ -151,6 +152,48 @@ def bench_sweep(gap=1e-5, cold=False, scenario=None, limit=3600.0) -> list:
     return out
 
 
+def bench_sweep_cli(repeat: int = 5, gap: float = 1e-5) -> list:
+    """What an analyst waits for: ``planner sweep`` (5 points) against ``planner solve`` of the example, each the
+    whole command (interpreter start and imports included), run in turn A B A B ... and the ratio taken pair by
+    pair (pairs keep it meaningful when the machine's speed drifts); medians over ``repeat`` pairs."""
+    import statistics
+    import tempfile
+
+    tmp = Path(tempfile.mkdtemp(prefix="issue18cli"))
+    exe = [sys.executable, "-m", "planner.cli"]
+    key = "commodities.NDPR_OX.floor_price_usd_per_t=80000:120000:10000"
+    one = [*exe, "solve", EXAMPLE, "-o", str(tmp / "one.xlsx"), "--force", "--mip-gap", str(gap)]
+    sweep = [*exe, "sweep", EXAMPLE, "--set", key, "-o", str(tmp / "sweep"), "--force", "--mip-gap", str(gap)]
+
+    def timed(cmd):
+        t0 = time.perf_counter()
+        ru0 = os.times()
+        p = subprocess.run(cmd, capture_output=True, text=True, cwd=str(ROOT), check=False)
+        ru1 = os.times()
+        if p.returncode:
+            raise SystemExit(f"{' '.join(cmd)} failed\n{p.stderr[-2000:]}")
+        return time.perf_counter() - t0, (ru1.children_user - ru0.children_user) + (ru1.children_system -
+                                                                                 ru0.children_system)
+
+    timed(one)  # warm-up: file caches, bytecode
+    load = _load()
+    pairs = []
+    for _ in range(repeat):
+        a, b = timed(sweep), timed(one)
+        pairs.append((a, b))
+    r = {"label": "CLI: planner sweep (5 points) vs planner solve, whole commands", "repeat": repeat,
+         "load_at_start": round(load, 2),
+         "sweep_wall_s": statistics.median(a[0] for a, _ in pairs),
+         "solve_wall_s": statistics.median(b[0] for _, b in pairs),
+         "sweep_cpu_s": statistics.median(a[1] for a, _ in pairs),
+         "solve_cpu_s": statistics.median(b[1] for _, b in pairs),
+         "ratio_wall": statistics.median(a[0] / b[0] for a, b in pairs),
+         "ratio_cpu": statistics.median(a[1] / b[1] for a, b in pairs),
+         "ratio_wall_min_max": [min(a[0] / b[0] for a, b in pairs), max(a[0] / b[0] for a, b in pairs)]}
+    print(json.dumps(r), flush=True)
+    return [r]
+
+
 def bench_duals(preset="L") -> list:
     sys.path.insert(0, str(HERE))
     from generate import PRESETS, write
@@ -183,6 +226,7 @@ def main(argv=None) -> int:
         rec += bench_orlib(plain=a.plain, limit=a.time_limit, names=a.instances, both=a.both)
     if a.what in ("sweep", "all"):
         rec += bench_sweep(cold=a.cold, scenario=a.scenario)
+        rec += bench_sweep_cli()
     if a.what in ("duals", "all"):
         rec += bench_duals(a.preset)
     if a.json:
