@@ -271,7 +271,7 @@ def fixed_lp_blocks(A: Csc, lower, upper, row_lo, row_hi, x, integer):
     xf = np.where(integer, np.round(x), np.where(lower == upper, lower, 0.0))
     act = fixed_activity(A, np.where(fixed, xf, 0.0))
     lo, hi = row_lo - act, row_hi - act
-    return [(R, C, M, lower[C], upper[C], lo[R], hi[R]) for R, C, M in blocks]
+    return merge_small([(R, C, M, lower[C], upper[C], lo[R], hi[R]) for R, C, M in blocks])
 
 
 def fixed_activity(A: Csc, xf: np.ndarray) -> np.ndarray:
@@ -344,6 +344,30 @@ def split_blocks(A: Csc, fixed: np.ndarray):
         z = order[z_start[b]:z_start[b + 1]]
         out.append((R, C, csc_from_triplets(local_r[r[z]], local_c[c[z]], v[z], len(R), len(C))))
     return out
+
+
+SMALL_BLOCK_ROWS = 2000  # blocks below this many rows (and without integer columns) are solved together
+
+
+def merge_small(blocks, can_merge=None):
+    """The small blocks among [(rows, cols, Csc, ...)] that ``can_merge(cols)`` allows (LP blocks: no integer
+    column) joined into one block-diagonal block, placed last; the others unchanged.  A restricted coalition or a
+    fixed-integer LP falls into hundreds of blocks of a few dozen rows (one per scenario and year of a chain that no
+    investment links): solving them as one LP gives the same optimum, primal and duals (the blocks share nothing),
+    without a HiGHS object, a hand-off and a thread hand-over each."""
+    small = [i for i, b in enumerate(blocks) if len(b[0]) < SMALL_BLOCK_ROWS and (can_merge is None or can_merge(b[1]))]
+    if len(small) < 2:
+        return blocks
+    part = [blocks[i] for i in small]
+    n_r = np.cumsum([0] + [len(b[0]) for b in part])
+    n_z = np.cumsum([0] + [b[2].nnz for b in part])
+    M = Csc(np.concatenate([b[2].indptr[:-1] + z for b, z in zip(part, n_z)] + [n_z[-1:]]).astype(np.int64),
+            np.concatenate([b[2].indices.astype(np.int64) + r for b, r in zip(part, n_r)]).astype(np.int32),
+            np.concatenate([b[2].data for b in part]), (int(n_r[-1]), int(sum(len(b[1]) for b in part))))
+    joined = (np.concatenate([b[0] for b in part]), np.concatenate([b[1] for b in part]), M) + tuple(
+        np.concatenate([b[k] for b in part]) for k in range(3, len(part[0])))
+    keep = set(small)
+    return [b for i, b in enumerate(blocks) if i not in keep] + [joined]
 
 
 def block_duals(blocks, cost, n_rows: int, time_limit: float, threads: int = 0):
@@ -446,6 +470,7 @@ def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, co
     blocks = mip_blocks(A, lower, upper, integer)
     if blocks is None:
         return None
+    blocks = merge_small(blocks, lambda C: not integer[C].any())  # small LP blocks: one LP
     n_rows, n_cols = A.shape
     fixed = lower == upper
     xf = np.where(fixed, lower, 0.0)

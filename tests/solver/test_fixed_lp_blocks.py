@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import planner.solver.highs as H
 from planner.solver.highs import OBJ_SCALE, block_duals, csc_from_triplets, fixed_lp_blocks
 
 try:  # the repository root on the path, as tests/solver/test_limits.py does (an installed planner does not add it)
@@ -26,13 +27,14 @@ def _csc(triplets, n_rows, n_cols):
     return csc_from_triplets(r.astype(np.int64), c.astype(np.int64), v.astype(float), n_rows, n_cols)
 
 
-def test_two_blocks_by_hand():
+def test_two_blocks_by_hand(monkeypatch):
     """Columns: B (integer, solved at 1), y1 (cost 3), y2 (cost 7), z (cost 2, fixed at 0.5 by its bounds).
     Rows: r0  y1 + 10 B >= 15   -> with B = 1: y1 >= 5, binding, dual = cost of y1 = 3
           r1  y2 + z >= 4.5     -> with z = 0.5: y2 >= 4, binding, dual = 7
           r2  B <= 3            -> fixed columns only: in no block, dual 0
           r3  y1 - 2 B <= 98    -> y1 <= 100, slack, dual 0
     By hand: blocks {r0, r3 | y1} and {r1 | y2}; duals (3, 7, 0, 0)."""
+    monkeypatch.setattr(H, "SMALL_BLOCK_ROWS", 0)  # each small block solved apart (merging: test_small_blocks_*)
     A = _csc([(0, 1, 1.0), (0, 0, 10.0), (1, 2, 1.0), (1, 3, 1.0), (2, 0, 1.0), (3, 1, 1.0), (3, 0, -2.0)], 4, 4)
     lower = np.array([0.0, 0.0, 0.0, 0.5])
     upper = np.array([5.0, np.inf, np.inf, 0.5])
@@ -86,9 +88,9 @@ def test_blocks_give_optimal_prices(tmp_path, monkeypatch):
     primal objective, every sign right).  The duals themselves may differ where the LP is dual degenerate
     (several optimal duals: each method returns one of them); every results table without a shadow price is the
     same."""
+    monkeypatch.setattr(H, "SMALL_BLOCK_ROWS", 0)  # each small block solved apart (merging: test_small_blocks_*)
     import pandas as pd
 
-    import planner.solver.highs as H
     from planner.input.load import load
     from planner.model.prepare import prepare
     from planner.report.results import extract

@@ -56,6 +56,7 @@ def test_an_lp_by_blocks_by_hand(monkeypatch, mode):
     """The same arrays with x1, x2 continuous: block 1 takes y1 = 1 (2 < 3) and x1 = 1.5: 6.5; block 2 takes
     y2 = 0.2 (4 < 5) and x2 = 2.3: 12.3; with f and z, 6.5 + 12.3 + 1 + 1 = 20.8.  Duals: one more unit of r0
     costs 3 (x1), of r1 5 (x2)."""
+    monkeypatch.setattr(H, "SMALL_BLOCK_ROWS", 0)  # each small block solved apart (merging: test_small_blocks_*)
     monkeypatch.setenv("PLANNER_MIP_BLOCKS", mode)
     arrays = _arrays()
     arrays[5] = np.zeros(6, dtype=bool)
@@ -112,3 +113,45 @@ def test_an_integer_column_in_no_row_takes_the_best_integer_inside_its_bounds(mo
         assert res.status == "optimal", mode
         assert res.objective == pytest.approx(21.0), mode
         assert res.x[-1] == pytest.approx(3.0), mode
+
+
+def test_small_lp_blocks_are_solved_as_one_lp(monkeypatch):
+    """The LP of test_an_lp_by_blocks_by_hand: its two blocks (one row each) are below SMALL_BLOCK_ROWS and are
+    joined into one block-diagonal LP; the hand optimum (20.8, x and duals 3 and 5) is unchanged."""
+    monkeypatch.setenv("PLANNER_MIP_BLOCKS", "on")
+    arrays = _arrays()
+    arrays[5] = np.zeros(6, dtype=bool)
+    res = H._solve_arrays(arrays, 0.0)
+    assert res.times["mip_blocks"] == 1
+    assert res.objective == pytest.approx(20.8)
+    assert res.x == pytest.approx([1.5, 1, 2.3, 0.2, 1, 0.5])
+    assert res.row_dual == pytest.approx([3.0, 5.0])
+
+
+def test_small_blocks_with_integers_stay_apart(monkeypatch):
+    """The MIP of test_two_blocks_by_hand: each block has an integer column, so each keeps its own MIP (and gap)."""
+    monkeypatch.setenv("PLANNER_MIP_BLOCKS", "on")
+    res = H._solve_arrays(_arrays(), 0.0, mip_gap=0.0)
+    assert res.times["mip_blocks"] == 2 and res.objective == pytest.approx(24.0)
+
+
+def test_merge_small_joins_block_diagonally():
+    """Three blocks: [[1, 2]] (rows 4; cols 7, 8), [[3], [4]] (rows 0, 2; col 5), a large one (left alone).
+    The join of the first two: rows (4, 0, 2), columns (7, 8, 5), matrix [[1, 2, 0], [0, 0, 3], [0, 0, 4]]."""
+    b1 = (np.array([4]), np.array([7, 8]), H.csc_from_triplets(np.array([0, 0]), np.array([0, 1]),
+                                                               np.array([1.0, 2.0]), 1, 2), np.array([10.0, 11.0]))
+    b2 = (np.array([0, 2]), np.array([5]), H.csc_from_triplets(np.array([0, 1]), np.array([0, 0]),
+                                                               np.array([3.0, 4.0]), 2, 1), np.array([12.0]))
+    n = H.SMALL_BLOCK_ROWS
+    big = (np.arange(10, 10 + n), np.array([9]), H.csc_from_triplets(np.arange(n), np.zeros(n, dtype=int),
+                                                                     np.ones(n), n, 1), np.array([13.0]))
+    out = H.merge_small([b1, big, b2])
+    assert len(out) == 2 and out[0] is big
+    R, C, M, extra = out[1]
+    assert R.tolist() == [4, 0, 2] and C.tolist() == [7, 8, 5] and extra.tolist() == [10.0, 11.0, 12.0]
+    dense = np.zeros(M.shape)
+    for j in range(M.shape[1]):
+        dense[M.indices[M.indptr[j]:M.indptr[j + 1]], j] = M.data[M.indptr[j]:M.indptr[j + 1]]
+    assert dense.tolist() == [[1, 2, 0], [0, 0, 3], [0, 0, 4]]
+    assert H.merge_small([b1, big]) == [b1, big]  # one small block: nothing to join
+    assert H.merge_small([b1, b2], lambda C: 5 not in C) == [b1, b2]  # b2 may not be joined
