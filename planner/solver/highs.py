@@ -463,8 +463,9 @@ def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, co
     Each block gets the relative gap ``mip_gap``; the result is kept only when the gap of the sum meets the
     settings as well (it does when no block's objective is negative), every block is optimal, and the rows
     with no free column hold at the fixed values.  Otherwise None: the caller solves the model whole (which
-    also explains infeasibility, unboundedness and time limits as usual).  ``progress`` gets the phase only."""
-    from concurrent.futures import ThreadPoolExecutor
+    also explains infeasibility, unboundedness and time limits as usual).  ``progress`` gets the phase and the
+    count of blocks done."""
+    from concurrent.futures import ThreadPoolExecutor, as_completed
 
     t1 = time.perf_counter()
     blocks = mip_blocks(A, lower, upper, integer)
@@ -569,7 +570,13 @@ def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, co
     big_first = sorted(range(len(blocks)), key=lambda b: -blocks[b][2].nnz)
     ex = ThreadPoolExecutor(workers)
     try:
-        results = dict(zip(big_first, ex.map(lambda b: one(blocks[b]), big_first)))
+        futs = {ex.submit(one, blocks[b]): b for b in big_first}
+        results = {}
+        for f in as_completed(futs):  # the live line counts the blocks done
+            results[futs[f]] = f.result()
+            if progress is not None and len(blocks) > 1:
+                progress({"phase": f"HiGHS {'LP' if lp else 'MIP'}: {len(results)} of {len(blocks)} independent "
+                                   "blocks done"})
     finally:
         ex.shutdown(wait=False, cancel_futures=True)
     if any(r is None for r in results.values()):

@@ -155,3 +155,13 @@ def test_merge_small_joins_block_diagonally():
     assert dense.tolist() == [[1, 2, 0], [0, 0, 3], [0, 0, 4]]
     assert H.merge_small([b1, big]) == [b1, big]  # one small block: nothing to join
     assert H.merge_small([b1, b2], lambda C: 5 not in C) == [b1, b2]  # b2 may not be joined
+
+
+def test_the_live_line_counts_the_blocks_done(monkeypatch):
+    monkeypatch.setenv("PLANNER_MIP_BLOCKS", "on")
+    events = []
+    res = H._solve_arrays(_arrays(), 0.0, mip_gap=0.0, progress=events.append)
+    assert res.objective == pytest.approx(24.0)
+    phases = [e["phase"] for e in events if "phase" in e]
+    assert phases[0] == "HiGHS MIP (2 independent blocks)"
+    assert "HiGHS MIP: 1 of 2 independent blocks done" in phases and "HiGHS MIP: 2 of 2 independent blocks done" in phases
