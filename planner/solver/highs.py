@@ -346,6 +346,37 @@ def split_blocks(A: Csc, fixed: np.ndarray):
     return out
 
 
+class _Running:
+    """The HiGHS objects that worker threads are running: Ctrl-C in the main thread cancels them (each run then
+    stops at HiGHS's next check, in milliseconds), so the process does not wait at exit for block solves that go on
+    to their time limit.  A block that has not started yet when the interrupt comes does not start."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.live: set = set()
+        self.stopped = False
+
+    def run(self, h) -> bool:
+        """Run ``h`` (False: interrupted before it started)."""
+        h.HandleUserInterrupt = True
+        with self.lock:
+            if self.stopped:
+                return False
+            self.live.add(h)
+        try:
+            h.run()
+        finally:
+            with self.lock:
+                self.live.discard(h)
+        return True
+
+    def cancel(self) -> None:
+        with self.lock:
+            self.stopped = True
+            for h in self.live:
+                h.cancelSolve()
+
+
 SMALL_BLOCK_ROWS = 2000  # blocks below this many rows (and without integer columns) are solved together
 
 
@@ -394,7 +425,8 @@ def block_duals(blocks, cost, n_rows: int, time_limit: float, threads: int = 0):
         basis = _memo_get(where) if where is not None else None
         if basis is not None:
             h.setBasis(basis)
-        h.run()
+        if not running.run(h):
+            return None
         sol = h.getSolution()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal or not sol.dual_valid:
             return None
@@ -407,11 +439,18 @@ def block_duals(blocks, cost, n_rows: int, time_limit: float, threads: int = 0):
     dual = np.zeros(n_rows)
     big_first = sorted(range(len(blocks)), key=lambda b: -blocks[b][2].nnz)
     workers = max(1, min(int(threads) or os.cpu_count() or 1, len(blocks)))
-    with ThreadPoolExecutor(workers) as ex:
+    running = _Running()
+    ex = ThreadPoolExecutor(workers)
+    try:
         for b, y in zip(big_first, ex.map(lambda b: one(blocks[b]), big_first)):
             if y is None:
                 return None
             dual[blocks[b][0]] = y
+    except KeyboardInterrupt:
+        running.cancel()
+        raise
+    finally:
+        ex.shutdown(wait=False, cancel_futures=True)
     return dual
 
 
@@ -544,7 +583,8 @@ def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, co
             if loc:
                 idx, vals = zip(*loc)
                 h.setSolution(len(idx), np.asarray(idx, dtype=np.int32), np.asarray(vals, dtype=float))
-        h.run()
+        if not running.run(h):
+            return None
         info = h.getInfo()
         st = h.getModelStatus()
         # optimal, or (a MIP) stopped at the time limit with an incumbent: the block's plan and its bound count
@@ -568,6 +608,7 @@ def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, co
     reused = [0]
     workers = max(1, min(int(threads) or os.cpu_count() or 1, len(blocks)))
     big_first = sorted(range(len(blocks)), key=lambda b: -blocks[b][2].nnz)
+    running = _Running()
     ex = ThreadPoolExecutor(workers)
     try:
         futs = {ex.submit(one, blocks[b]): b for b in big_first}
@@ -577,6 +618,9 @@ def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, co
             if progress is not None and len(blocks) > 1:
                 progress({"phase": f"HiGHS {'LP' if lp else 'MIP'}: {len(results)} of {len(blocks)} independent "
                                    "blocks done"})
+    except KeyboardInterrupt:  # Ctrl-C: the running blocks stop now, not at their time limit
+        running.cancel()
+        raise
     finally:
         ex.shutdown(wait=False, cancel_futures=True)
     if any(r is None for r in results.values()):
