@@ -139,3 +139,76 @@ def test_components_by_hand():
     # 0-3, 3-5, 1-4; 2 alone: components {0, 3, 5}, {1, 4}, {2}
     lab = H.components(6, np.array([3, 5, 4]), np.array([0, 3, 1]))
     assert lab.tolist() == [0, 1, 2, 0, 1, 0]
+
+
+# ---------------------------------------------------------------- property: a sequence of solves, kept or not
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+def _random_blocks(rng, n_blocks):
+    """n_blocks independent knapsack-cover MIPs: min c·x + p·y, a·x + y >= d, x integer in [0, 5], y in [0, 3]."""
+    r, c, v, cost, lo, hi, integer, rlo = [], [], [], [], [], [], [], []
+    col = 0
+    for b in range(n_blocks):
+        k = int(rng.integers(2, 5))
+        a = rng.integers(1, 9, size=k).astype(float)
+        r += [b] * (k + 1)
+        c += list(range(col, col + k + 1))
+        v += list(a) + [1.0]
+        cost += list(rng.integers(3, 20, size=k).astype(float)) + [float(rng.integers(5, 30))]
+        lo += [0.0] * (k + 1)
+        hi += [5.0] * k + [3.0]
+        integer += [True] * k + [False]
+        rlo.append(float(rng.integers(5, 25)))
+        col += k + 1
+    A = H.csc_from_triplets(np.array(r), np.array(c), np.array(v), n_blocks, col)
+    return [A, np.array(cost), 0.0, np.array(lo), np.array(hi), np.array(integer), np.array(rlo),
+            np.full(n_blocks, np.inf), None, {}]
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), n_blocks=st.integers(2, 4), steps=st.integers(2, 4))
+def test_a_sequence_of_solves_gives_the_same_optima_with_blocks_kept_or_not(seed, n_blocks, steps):
+    """Each step changes one block's demand (or nothing): solved in a sweep (blocks kept, starts from the previous
+    solutions and bases) and each alone, the optima and the duals' objective agree."""
+    rng = np.random.default_rng(seed)
+    base = _random_blocks(rng, n_blocks)
+    seq = []
+    for _ in range(steps):
+        arrays = [x.copy() if isinstance(x, np.ndarray) else x for x in base]
+        b = int(rng.integers(0, n_blocks + 1))  # n_blocks: nothing changes
+        if b < n_blocks:
+            arrays[6][b] = float(rng.integers(5, 25))
+        seq.append(arrays)
+        base = arrays
+    import os
+    old = os.environ.get("PLANNER_MIP_BLOCKS")
+    os.environ["PLANNER_MIP_BLOCKS"] = "on"
+    try:
+        with H.reusing():
+            kept = [H._solve_arrays(list(a), 0.0, mip_gap=0.0) for a in seq]
+        alone = [H._solve_arrays(list(a), 0.0, mip_gap=0.0) for a in seq]
+    finally:
+        if old is None:
+            os.environ.pop("PLANNER_MIP_BLOCKS")
+        else:
+            os.environ["PLANNER_MIP_BLOCKS"] = old
+    for k, a, arrays in zip(kept, alone, seq):
+        assert k.status == a.status == "optimal"
+        assert k.objective == pytest.approx(a.objective, rel=1e-9, abs=1e-9)
+        # the duals are optimal for the fixed-integer LP: their objective (rows' lower bounds net of the integer
+        # columns' share, plus the continuous columns' bound terms) equals the LP's; compare the row duals' own part
+        assert k.row_dual is not None and np.all(k.row_dual >= -1e-9)
+        A = arrays[0]
+        xi = np.where(arrays[5], np.round(k.x), 0.0)
+        act_int = H.fixed_activity(A, xi)
+        y = k.row_dual
+        cont = ~arrays[5]
+        # reduced costs of continuous columns: c - A^T y, at an upper bound when negative
+        col_of_nz = np.repeat(np.arange(A.shape[1]), np.diff(A.indptr))
+        aty = np.bincount(col_of_nz, weights=A.data * y[A.indices], minlength=A.shape[1])
+        red = arrays[1] - aty
+        dual_obj = float(y @ (arrays[6] - act_int)) + float(np.sum(np.minimum(red[cont], 0.0) * arrays[4][cont]))
+        primal_cont = float(arrays[1][cont] @ k.x[cont])
+        assert dual_obj == pytest.approx(primal_cont, rel=1e-7, abs=1e-7)
