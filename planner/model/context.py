@@ -162,6 +162,7 @@ class DirectSink(RowSink):
     row_hi: list = field(default_factory=list)
     row_names: list = field(default_factory=list)      # (component name, first row, count)
     obj_terms: list = field(default_factory=list)
+    obj_arrays: tuple | None = None                    # (columns, coefficients) of the objective, or obj_terms
 
     def new_columns(self, name, index, domain, bounds, special):
         n = len(index)
@@ -210,7 +211,11 @@ class DirectSink(RowSink):
         return out
 
     def set_objective(self, terms):
-        self.obj_terms = terms
+        self.obj_terms, self.obj_arrays = terms, None
+
+    def set_objective_arrays(self, cols: np.ndarray, coefs: np.ndarray) -> None:
+        """The objective Σ coefs[k] · column cols[k] (repeated columns summed at hand-off)."""
+        self.obj_terms, self.obj_arrays = [], (cols, coefs)
 
     def handles(self, cols):
         return np.asarray(cols, dtype=np.int64).tolist()
@@ -493,6 +498,20 @@ class Ctx:
     def set_objective(self, terms: list) -> None:
         """Minimise Σ coef · var."""
         self.sink.set_objective(terms)
+
+    def set_objective_expected(self, weight: dict) -> None:
+        """Minimise the expected cost: Σ over :attr:`costs` of coef · var, a scenario's terms weighted by
+        ``weight[scenario]``, first-stage terms (scenario None) once.  The direct sink takes it as two arrays
+        rather than a list of one (coef, var) tuple per cost term (48 MiB at preset XL)."""
+        costs = self.costs
+        if hasattr(self.sink, "set_objective_arrays"):
+            n = len(costs)
+            cols = np.fromiter((t[4] for t in costs), dtype=np.int64, count=n)
+            coefs = np.fromiter((t[3] if t[0] is None else weight[t[0]] * t[3] for t in costs), dtype=float,
+                                count=n)
+            self.sink.set_objective_arrays(cols, coefs)
+        else:
+            self.sink.set_objective([(coef if s is None else weight[s] * coef, v) for s, _m, _c, coef, v in costs])
 
     # ---------------------------------------------------------------- registers
     def balance_add(self, mi, ci, ti, si, cols, coefs) -> None:

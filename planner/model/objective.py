@@ -29,8 +29,7 @@ def add(ctx: Ctx) -> None:
     if lam <= 0:
         # Σ_s π_s cost_s: first-stage terms once (Σ π_s = 1), scenario terms weighted by π_s;
         # repeated variables are summed at hand-off
-        w = dict(zip(d.scen, d.prob))
-        ctx.set_objective([(coef if s is None else w[s] * coef, v) for s, _m, _cat, coef, v in ctx.costs])
+        ctx.set_objective_expected(dict(zip(d.scen, d.prob)))
         return
     first = defaultdict(float)
     per_s = [defaultdict(float) for _ in d.scen]

@@ -215,12 +215,15 @@ def compile_direct(ctx):
                           n_rows, n_cols)
     ctx.tri_c = ctx.tri_v = ctx.row_nnz = None  # HiGHS gets its own copy; the model may be large
     cost = np.zeros(n_cols)
-    if ctx.obj_terms:
+    if ctx.obj_arrays is not None:
+        np.add.at(cost, *ctx.obj_arrays)
+    elif ctx.obj_terms:
         coefs, cols = zip(*ctx.obj_terms)
         np.add.at(cost, np.asarray(cols, dtype=np.int64), np.asarray(coefs, dtype=float))
         del coefs, cols
     row_lo, row_hi = np.asarray(ctx.row_lo, dtype=float), np.asarray(ctx.row_hi, dtype=float)
-    ctx.obj_terms = ctx.row_lo = ctx.row_hi = None  # as the triplets: compiled once, then HiGHS's copy is the one
+    # as the triplets: compiled once, then HiGHS's copy is the one
+    ctx.obj_terms = ctx.obj_arrays = ctx.row_lo = ctx.row_hi = None
     return (A, cost, 0.0, lower, upper, integer, row_lo, row_hi, None, {})
 
 
@@ -576,15 +579,28 @@ def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, co
         # solution as the MIP start (HiGHS checks it; an infeasible one is dropped), else the plan's integers
         where = block_digest("block solution", R, C) if reuse_enabled() and is_int.any() else None
         before = _memo_get(where) if where is not None else None
+        started = False
         if before is not None:
             h.setSolution(len(C), np.arange(len(C), dtype=np.int32), before)
+            started = True
         elif start_at and is_int.any():
             loc = [(j, start_at[int(g)]) for j, g in enumerate(C) if is_int[j] and int(g) in start_at]
             if loc:
                 idx, vals = zip(*loc)
                 h.setSolution(len(idx), np.asarray(idx, dtype=np.int32), np.asarray(vals, dtype=float))
+                started = True
         if not running.run(h):
             return None
+        if started and not _objective_matches(h, cost[C] * OBJ_SCALE, 0.0):
+            # HiGHS 1.16 can take a MIP start's objective for the incumbent's (see _objective_matches): the
+            # block again without the start
+            log.warning("HiGHS reported an objective that its solution does not have, after a MIP start; the block "
+                        "is solved again without the start")
+            h.clearSolver()
+            if not running.run(h):
+                return None
+        if is_int.any() and not _objective_matches(h, cost[C] * OBJ_SCALE, 0.0):
+            return None  # still inconsistent: the whole model is solved instead
         info = h.getInfo()
         st = h.getModelStatus()
         # optimal, or (a MIP) stopped at the time limit with an incumbent: the block's plan and its bound count
@@ -683,6 +699,23 @@ def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, co
     log.info("HiGHS by %d blocks: %s, %d rows x %d cols, %d nonzeros, %d integer; objective %.6g MUSD, "
              "gap %.3g%%", len(blocks), res.status, n_rows, n_cols, res.nnz, res.n_int, res.objective, 100 * gap)
     return res
+
+
+def _objective_matches(h, cost_scaled: np.ndarray, offset_scaled: float) -> bool:
+    """HiGHS's objective is that of the solution it returns (cost · x + offset, to 1e-9 relative).  HiGHS 1.16,
+    given a MIP start and with presolve on, can report the start's objective without the continuous columns'
+    costs (min 7a + 10b + 4c + 12y, a + 8b + c + y >= 19, a, b, c integer in [0, 5], y in [0, 3], started at
+    a, b, c = 0, 2, 2: it returns a, b, c, y = 0, 2, 2, 1, which costs 40, as 'optimal' with objective and bound
+    28, while the optimum is b = 3 at 30; tests/solver/test_mip_start_guard.py).  To 1e-7 relative (HiGHS's
+    objective is computed from the same solution: a defect is off by whole cost terms).  True without a
+    solution."""
+    info = h.getInfo()
+    if info.primal_solution_status != 2:
+        return True
+    x = np.asarray(h.getSolution().col_value, dtype=float)
+    obj = float(info.objective_function_value)
+    true = float(cost_scaled @ x) + float(offset_scaled)
+    return abs(obj - true) <= 1e-7 * max(1.0, abs(obj), abs(true))
 
 
 def _lp_duals(A, cost, lower, upper, row_lo, row_hi, time_limit):
@@ -849,13 +882,16 @@ def _solve_model_arrays(arrays, compile_seconds: float, time_limit: float = 600.
             kept.adopt(h, A)
     # HiGHS holds its own copy: no second matrix during the solve (a MIP with duals keeps it for the fixed LP's blocks)
     fixed_lp = (A, cost, lower, upper, row_lo, row_hi) if is_mip and duals and _duals_by_block() else None
+    cost_scaled = np.asarray(cost, dtype=float) * OBJ_SCALE if is_mip else None  # to check HiGHS's objective
     del A, cost, lower, upper, row_lo, row_hi
     times["handoff_pass"] = time.perf_counter() - t1
+    started = False
     if start is not None and integer.any() and len(start[0]):
         idx, vals = start
         h.setSolution(int(len(idx)), np.ascontiguousarray(idx, dtype=np.int32),
                       np.ascontiguousarray(vals, dtype=float))  # a warning status = rejected start: harmless
         log.debug("MIP start: %d integer columns from the previous plan", len(idx))
+        started = True
 
     if is_mip:
         h.setOptionValue("mip_abs_gap", max(float(mip_abs_gap or 0.0) * OBJ_SCALE, 1e-12))
@@ -863,6 +899,17 @@ def _solve_model_arrays(arrays, compile_seconds: float, time_limit: float = 600.
     if progress is not None:
         progress({"phase": "HiGHS MIP" if integer.any() else "HiGHS LP"})
     _run(h)
+    if is_mip and started and not _objective_matches(h, cost_scaled, float(offset) * OBJ_SCALE):
+        log.warning("HiGHS reported an objective that its solution does not have, after a MIP start; the model is "
+                    "solved again without the start")
+        h.clearSolver()
+        _run(h)
+    if is_mip and not _objective_matches(h, cost_scaled, float(offset) * OBJ_SCALE):
+        from planner.common.problems import PlannerError
+
+        raise PlannerError("HiGHS reported an objective that its own solution does not have (a solver defect), so "
+                           "the result cannot be trusted; try another --mip-gap or PLANNER_MIP_TUNING=off")
+    del cost_scaled
     times["highs"] = time.perf_counter() - t2
     status = _STATUS.get(h.getModelStatus().name, h.getModelStatus().name)
     if status == "interrupted":
