@@ -40,8 +40,8 @@ DEFAULT_PENALTY = 100_000.0   # USD/t where the workbook sets no shortage penalt
 DEFAULT_SAMPLES = 30          # permutations when the bloc is beyond --exact-max and --samples is not given
 RELAXABLE = {"max_concern_share", "min_stock_days", "min_domestic_share", "max_shortage_share", "demand (unmet)"}
 MUSD = 1e-6
-WARM_STARTS = ("MIP start per coalition: the grand coalition's plan restricted to S (more than half the members), else "
-               "the union of its members' standalone plans")
+WARM_STARTS = ("none: MIP starts from related plans made no measurable difference (docs/coalition.md), and HiGHS 1.16 "
+               "can misreport a started solve's objective")
 
 
 class MembersError(PlannerError):
@@ -136,12 +136,10 @@ def solve_coalition(task):
     t0 = time.perf_counter()
     ctx = build(d)
     offset = _gross_offset(ctx, d, float(task.meta.get("offset") or 0.0))
-    res = None if ctx.structural else solve_ctx(ctx, start=task.meta.get("start") or None, **kw)
+    res = None if ctx.structural else solve_ctx(ctx, **kw)
     oc = Outcome(input=task.path, status=res.status if res is not None else "infeasible", exit_code=0)
-    oc.headline = {"relaxed": False, "relaxed_t": 0.0, "relaxed_what": "", "plan": {}, "mip_gap": kw["mip_gap"]}
+    oc.headline = {"relaxed": False, "relaxed_t": 0.0, "relaxed_what": "", "mip_gap": kw["mip_gap"]}
     if res is not None and res.has_solution:
-        from planner.model.warmstart import plan_of
-        oc.headline["plan"] = plan_of(ctx, res)
         oc.objective = res.objective - offset
         oc.gap = res.gap * abs(res.objective) / max(abs(oc.objective), 1e-9) if res.gap == res.gap else res.gap
         if want:
@@ -184,7 +182,7 @@ def solve_coalition(task):
         obj -= ELASTIC_PENALTY * sum(seen.values())
         obj += sum(w[s] * coef * val(v) for s, _m, _c, coef, v in ctx.relaxed_extra)
     oc.status, oc.objective, oc.gap = "relaxed", obj, res.gap
-    oc.headline = {"relaxed": True, "relaxed_t": float(sum(gave.values())), "plan": {},
+    oc.headline = {"relaxed": True, "relaxed_t": float(sum(gave.values())),
                    "relaxed_what": "; ".join(f"{k} {v:,.1f} t" for k, v in sorted(gave.items(), key=lambda kv: -kv[1]))}
     if want:
         from planner.report.results import extract
@@ -349,15 +347,15 @@ def run_coalition(path: str, out: str | None = None, overrides: dict | None = No
     # with as many processes as cores, one HiGHS thread each (two each would only compete for the same cores)
     threads = 1 if jobs > 1 and jobs >= (os.cpu_count() or 1) else 0
 
-    def task(m, offset=0.0, start=None, abs_gap=None):
+    def task(m, offset=0.0, abs_gap=None):
         return Task(path=str(path), label="+".join(N[i] for i in range(n) if (m >> i) & 1), write=False,
                     fn=solve_coalition, data=base, keep=("costs", "fiscal", "offtakes", "stockpiles") if m == full else (),
                     meta={"members": [N[i] for i in range(n) if (m >> i) & 1], "mask": m, "penalty": penalty,
-                          "offset": offset, "start": start, "abs_gap": abs_gap, "threads": threads})
+                          "offset": offset, "abs_gap": abs_gap, "threads": threads})
 
     result = CoalitionResult(members=N, mode="exact" if exact else "sampled")
     # phase 1: the grand coalition (the ordinary solve) and every member alone; phase 2: the rest, each MIP gap
-    # measured against the coalition's gross cost and warm-started from a related plan (see start_for)
+    # measured against the coalition's gross cost, to the grand coalition's precision in MUSD
     first = [full] + [1 << i for i in range(n)]
     outcomes = run_tasks([task(m) for m in first], jobs=jobs, executor=executor, scheduler=scheduler,
                          progress=progress, title=f"the bloc and its {n} members alone")
@@ -365,14 +363,13 @@ def run_coalition(path: str, out: str | None = None, overrides: dict | None = No
         done = {oc.meta["mask"]: oc for oc in outcomes}
         neg = {i: max(0.0, -done[1 << i].objective) if done[1 << i].objective == done[1 << i].objective else 0.0
                for i in range(n)}
-        owner = owners(base)
         rest = [m for m in needed if m not in done]
         # every c(S) to the precision of c(N) in MUSD: a Shapley value is a weighted mean of differences
         # c(S ∪ {i}) − c(S), each off by at most that much, so the allocations are as exact as c(N) itself
         cN_ = done[full].objective
         abs_gap = float(done[full].headline.get("mip_gap") or 0.0) * abs(cN_) if cN_ == cN_ else None
-        outcomes += run_tasks([task(m, 2 * sum(neg[i] for i in range(n) if (m >> i) & 1),
-                                    start_for(m, n, N, done, owner), abs_gap) for m in rest],
+        outcomes += run_tasks([task(m, 2 * sum(neg[i] for i in range(n) if (m >> i) & 1), abs_gap)
+                               for m in rest],
                               jobs=jobs, executor=executor, scheduler=scheduler, progress=progress,
                               title=f"{len(rest)} coalitions of {n} members")
     if any(oc.exit_code == INTERRUPTED for oc in outcomes):
@@ -470,34 +467,6 @@ def run_coalition(path: str, out: str | None = None, overrides: dict | None = No
         result.out = write_workbook(target, tables, charts=lambda wb: add_coalition_charts(wb, alloc, methods),
                                     inputs=[path])
     return result
-
-
-def owners(inp) -> dict:
-    """Decision key -> the member it belongs to: ("build", process) -> its member, ("signed", offtake) -> its buyer."""
-    T = inp.tables
-    out = {("build", p): m for p, m in zip(T["processes"]["process"], T["processes"]["member"])}
-    out.update({("signed", o): m for o, m in zip(T["offtakes"]["offtake"], T["offtakes"]["member"])})
-    return out
-
-
-def start_for(mask: int, n: int, N: list, done: dict, owner: dict) -> dict | None:
-    """A MIP start for coalition ``mask``: the grand coalition's plan restricted to S's own decisions when S holds
-    more than half the members, else the union of its members' standalone plans (a start can make a solve
-    faster, never change its answer: planner.model.warmstart)."""
-    S = {N[i] for i in range(n) if (mask >> i) & 1}
-    full = (1 << n) - 1
-    if 2 * len(S) > n and full in done:
-        plans = [done[full].headline.get("plan") or {}]
-    else:
-        plans = [done[1 << i].headline.get("plan") or {} for i in range(n) if (mask >> i) & 1 and (1 << i) in done]
-
-    def mine(k):
-        if k[0] == "stock_build":
-            return k[1] in S
-        return owner.get(k[:2]) in S
-
-    plan = {k: v for p in plans for k, v in p.items() if mine(k)}
-    return plan or None
 
 
 def status_quo(tables: dict, N: list, base) -> dict:

@@ -309,27 +309,6 @@ def test_compare_two_coalition_workbooks(tmp_path):
     wb.close()
 
 
-def test_warm_start_plan_keeps_only_the_coalitions_decisions():
-    # the grand coalition's plan for large S, the members' own standalone plans for small S; never a decision of
-    # a member outside S (HiGHS would get a start for a column the model does not have)
-    from types import SimpleNamespace
-
-    from planner.workflows.coalition import start_for
-
-    N = ["A", "B", "C"]
-    owner = {("build", "pA"): "A", ("build", "pB"): "B", ("build", "pC"): "C", ("signed", "oC"): "C"}
-    grand = {("build", "pA", 2025): 2.0, ("build", "pB", 2025): 1.0, ("build", "pC", 2026): 3.0,
-             ("signed", "oC"): 1.0, ("stock_build", "C", "OX", 2025): 50.0}
-    done = {7: SimpleNamespace(headline={"plan": grand}),
-            1: SimpleNamespace(headline={"plan": {("build", "pA", 2026): 1.0}}),
-            2: SimpleNamespace(headline={"plan": {}}),
-            4: SimpleNamespace(headline={"plan": {("signed", "oC"): 1.0}})}
-    assert start_for(0b110, 3, N, done, owner) == {("build", "pB", 2025): 1.0, ("build", "pC", 2026): 3.0,
-                                                    ("signed", "oC"): 1.0, ("stock_build", "C", "OX", 2025): 50.0}
-    assert start_for(0b001, 3, N, done, owner) == {("build", "pA", 2026): 1.0}
-    assert start_for(0b010, 3, N, done, owner) is None
-
-
 def test_coalitions_solved_to_the_grand_coalitions_precision(tmp_path, monkeypatch):
     # Every c(S) beyond the first phase (the bloc and each member alone) is solved with an absolute MIP gap of
     # mip_gap x |c(N)| MUSD (issue 13): here mip_gap 1e-5 (the default) and c(ABC) = 26.5 (see the three-member
