@@ -706,16 +706,18 @@ def _objective_matches(h, cost_scaled: np.ndarray, offset_scaled: float) -> bool
     given a MIP start and with presolve on, can report the start's objective without the continuous columns'
     costs (min 7a + 10b + 4c + 12y, a + 8b + c + y >= 19, a, b, c integer in [0, 5], y in [0, 3], started at
     a, b, c = 0, 2, 2: it returns a, b, c, y = 0, 2, 2, 1, which costs 40, as 'optimal' with objective and bound
-    28, while the optimum is b = 3 at 30; tests/solver/test_mip_start_guard.py).  To 1e-7 relative (HiGHS's
-    objective is computed from the same solution: a defect is off by whole cost terms).  True without a
-    solution."""
+    28, while the optimum is b = 3 at 30; tests/solver/test_mip_start_guard.py).  To 1e-7 of the objective plus
+    1e-9 of the terms' absolute sizes (HiGHS's objective is computed from the same solution: a defect is off by
+    whole cost terms).  True without a solution."""
     info = h.getInfo()
     if info.primal_solution_status != 2:
         return True
     x = np.asarray(h.getSolution().col_value, dtype=float)
     obj = float(info.objective_function_value)
     true = float(cost_scaled @ x) + float(offset_scaled)
-    return abs(obj - true) <= 1e-7 * max(1.0, abs(obj), abs(true))
+    # rounding can only reach a tiny share of the terms' sizes (costs and revenues may cancel to near 0)
+    size = float(np.abs(cost_scaled) @ np.abs(x)) + abs(float(offset_scaled))
+    return abs(obj - true) <= 1e-9 * size + 1e-7 * max(1.0, abs(obj), abs(true))
 
 
 def _lp_duals(A, cost, lower, upper, row_lo, row_hi, time_limit):

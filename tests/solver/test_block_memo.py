@@ -2,6 +2,8 @@
 connected components that split a model into blocks (planner.solver.highs.components)."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -167,7 +169,8 @@ def _random_blocks(rng, n_blocks):
             np.full(n_blocks, np.inf), None, {}]
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=int(os.environ.get("PLANNER_PROPERTY_EXAMPLES", 25)), deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), n_blocks=st.integers(2, 4), steps=st.integers(2, 4))
 def test_a_sequence_of_solves_gives_the_same_optima_with_blocks_kept_or_not(seed, n_blocks, steps):
     """Each step changes one block's demand (or nothing): solved in a sweep (blocks kept, starts from the previous
@@ -182,7 +185,6 @@ def test_a_sequence_of_solves_gives_the_same_optima_with_blocks_kept_or_not(seed
             arrays[6][b] = float(rng.integers(5, 25))
         seq.append(arrays)
         base = arrays
-    import os
     old = os.environ.get("PLANNER_MIP_BLOCKS")
     os.environ["PLANNER_MIP_BLOCKS"] = "on"
     try:
@@ -195,7 +197,10 @@ def test_a_sequence_of_solves_gives_the_same_optima_with_blocks_kept_or_not(seed
         else:
             os.environ["PLANNER_MIP_BLOCKS"] = old
     for k, a, arrays in zip(kept, alone, seq):
-        assert k.status == a.status == "optimal"
+        assert k.status == a.status  # a demand above a block's capacity: infeasible both ways
+        if a.status != "optimal":
+            assert a.status == "infeasible"
+            continue
         assert k.objective == pytest.approx(a.objective, rel=1e-9, abs=1e-9)
         # the duals are optimal for the fixed-integer LP: their objective (rows' lower bounds net of the integer
         # columns' share, plus the continuous columns' bound terms) equals the LP's; compare the row duals' own part

@@ -56,3 +56,22 @@ def test_a_start_that_misleads_highs_gives_the_hand_optimum(monkeypatch, blocks)
     assert res.status == "optimal"
     assert res.objective == pytest.approx(30.0 * n)
     assert float(cost @ res.x) == pytest.approx(30.0 * n)
+
+
+def test_the_check_allows_rounding_where_costs_and_revenues_cancel():
+    """An objective near 0 made of large terms that cancel (costs against export revenue): a difference at the
+    rounding level of the terms is not a defect; one of a whole term is."""
+    class Fake:
+        def __init__(self, obj, x):
+            self._obj, self._x = obj, x
+
+        def getInfo(self):
+            return type("I", (), {"primal_solution_status": 2, "objective_function_value": self._obj})()
+
+        def getSolution(self):
+            return type("S", (), {"col_value": self._x})()
+
+    cost = np.array([1e9, -1e9, 3.0])
+    x = [1.0, 1.0, 1.0]  # cost · x = 3, the terms 1e9 each
+    assert H._objective_matches(Fake(3.0 + 1e-6, x), cost, 0.0)  # rounding of 1e9-sized terms
+    assert not H._objective_matches(Fake(0.0, x), cost, 0.0)     # the 3 missing: a defect
