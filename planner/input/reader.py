@@ -39,6 +39,7 @@ from pathlib import Path
 import pandas as pd
 
 from planner.common.problems import PlannerError, ProblemList
+from planner.common.switch import Switch
 from planner.input.schema import (
     BOOL,
     CHOICE,
@@ -459,29 +460,18 @@ def _warn_hidden(ws, title: str, data_rows, probs: ProblemList) -> None:
 # A sweep or batch solves one workbook many times with different overrides.  Inside ``keeping_reads()`` the last
 # workbook read is kept (pickled, so that every caller gets its own copy to apply overrides to) and given again while
 # the file's size and modification time are the same: an edit saved during a sweep is read anew.
-_READS: dict = {"on": False, "kept": None}
+_READS: dict = {"kept": None}
+_KEEPING = Switch(lambda: _READS.update(kept=None))
 
 
-class keeping_reads:
+def keeping_reads():
     """``with keeping_reads(): ...``: a workbook read again in the block, unchanged on disk, is not parsed again."""
-
-    def __enter__(self):
-        self.prev = _READS["on"]
-        _READS["on"] = True
-        return self
-
-    def __exit__(self, *exc):
-        _READS["on"] = self.prev
-        if not self.prev:
-            _READS["kept"] = None
-        return False
+    return _KEEPING.within()
 
 
 def keep_reads(on: bool) -> None:
     """Keep the last workbook read for the rest of this process (a batch's worker process), or stop (released)."""
-    _READS["on"] = bool(on)
-    if not on:
-        _READS["kept"] = None
+    _KEEPING.set(on)
 
 
 def _stat_key(path: str):
@@ -497,7 +487,7 @@ def read_workbook(path: str | os.PathLike) -> InputData:
     import pickle
 
     path = str(path)
-    key = _stat_key(path) if _READS["on"] else None
+    key = _stat_key(path) if _KEEPING.on else None
     kept = _READS["kept"]
     if key is not None and kept is not None and kept[0] == key and kept[1] == path:
         return pickle.loads(kept[2])

@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 import highspy
 import numpy as np
 
+from planner.common.switch import Switch
+
 log = logging.getLogger("planner")
 
 OBJ_SCALE = 1e4  # the objective HiGHS sees is MUSD x OBJ_SCALE (see the module docstring)
@@ -404,28 +406,69 @@ def merge_small(blocks, can_merge=None):
     return [b for i, b in enumerate(blocks) if i not in keep] + [joined]
 
 
+def pass_arrays(h, M: Csc, cost_scaled, lower, upper, row_lo, row_hi, integer=None, offset_scaled: float = 0.0):
+    """The array form of ``passModel`` (one copy into HiGHS; a HighsLp object costs a copy per field, ~4x slower):
+    min cost_scaled · x + offset_scaled, row_lo <= M x <= row_hi, lower <= x <= upper, ``integer`` columns (None:
+    an LP; integrality is given for every column either way: an empty array is read out of bounds by HiGHS 1.15)."""
+    n_rows, n_cols = M.shape
+    kinds = np.zeros(n_cols, dtype=np.int32) if integer is None else \
+        np.asarray(integer).astype(np.int32) * int(highspy.HighsVarType.kInteger)
+    return h.passModel(int(n_cols), int(n_rows), int(M.nnz), int(highspy.MatrixFormat.kColwise),
+                       int(highspy.ObjSense.kMinimize), float(offset_scaled),
+                       np.ascontiguousarray(cost_scaled, dtype=float), np.ascontiguousarray(lower, dtype=float),
+                       np.ascontiguousarray(upper, dtype=float), np.ascontiguousarray(row_lo, dtype=float),
+                       np.ascontiguousarray(row_hi, dtype=float), M.indptr.astype(np.int32, copy=False),
+                       M.indices.astype(np.int32, copy=False), M.data.astype(float, copy=False), kinds)
+
+
+def _in_threads(one, blocks, threads: int, done=None) -> dict | None:
+    """``one(block, running)`` for every block, largest first, ``threads`` at a time (0: every core; HiGHS releases
+    the GIL while it runs): {block number: result}, or None as soon as a block gives None (the blocks not started
+    do not start).  ``done(count)`` after each block.  Ctrl-C cancels the HiGHS runs in progress (``running``),
+    so the process does not wait for them to reach their time limit."""
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    workers = max(1, min(int(threads) or os.cpu_count() or 1, len(blocks)))
+    running = _Running()
+    ex = ThreadPoolExecutor(workers)
+    try:
+        futs = {ex.submit(one, blocks[b], running): b
+                for b in sorted(range(len(blocks)), key=lambda b: -blocks[b][2].nnz)}
+        results = {}
+        for f in as_completed(futs):
+            r = f.result()
+            if r is None:
+                running.cancel()
+                return None
+            results[futs[f]] = r
+            if done is not None:
+                done(len(results))
+        return results
+    except KeyboardInterrupt:
+        running.cancel()
+        raise
+    finally:
+        ex.shutdown(wait=False, cancel_futures=True)
+
+
 def block_duals(blocks, cost, n_rows: int, time_limit: float, threads: int = 0):
     """Row duals (in HiGHS's scaled objective units) of the fixed-integer LP solved block by block, in
     parallel threads (HiGHS releases the GIL while it runs); None when a block does not solve to optimality."""
-    from concurrent.futures import ThreadPoolExecutor
 
-    def one(blk):
+    def one(blk, running):
         R, C, M, clo, chi, rlo, rhi = blk
-        key = block_digest("fixed LP", M.indptr, M.indices, M.data, cost[C], clo, chi, rlo, rhi)
-        hit = _memo_get(key)
+        memo = reuse_enabled()  # a sweep or batch: blocks kept from the solve before
+        key = block_digest("fixed LP", M.indptr, M.indices, M.data, cost[C], clo, chi, rlo, rhi) if memo else None
+        hit = _memo_get(key) if memo else None
         if hit is not None:  # the same block as in the previous solve (a sweep point that changed another chain)
             return hit
         h = new_highs()
         h.setOptionValue("time_limit", float(time_limit))
         h.setOptionValue("threads", 1)
-        h.passModel(int(len(C)), int(len(R)), int(M.nnz), int(highspy.MatrixFormat.kColwise),
-                    int(highspy.ObjSense.kMinimize), 0.0, np.ascontiguousarray(cost[C] * OBJ_SCALE),
-                    np.ascontiguousarray(clo), np.ascontiguousarray(chi), np.ascontiguousarray(rlo),
-                    np.ascontiguousarray(rhi), M.indptr.astype(np.int32), M.indices.astype(np.int32), M.data,
-                    np.zeros(len(C), dtype=np.int32))
+        pass_arrays(h, M, cost[C] * OBJ_SCALE, clo, chi, rlo, rhi)
         # the same rows and columns as a block of the previous solve, other values: start from its optimal basis
-        where = block_digest("fixed LP basis", R, C) if reuse_enabled() else None
-        basis = _memo_get(where) if where is not None else None
+        where = block_digest("fixed LP basis", R, C) if memo else None
+        basis = _memo_get(where) if memo else None
         if basis is not None:
             h.setBasis(basis)
         if not running.run(h):
@@ -434,26 +477,17 @@ def block_duals(blocks, cost, n_rows: int, time_limit: float, threads: int = 0):
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal or not sol.dual_valid:
             return None
         y = np.asarray(sol.row_dual, dtype=float)
-        _memo_put(key, y)
-        if where is not None:
+        if memo:
+            _memo_put(key, y)
             _memo_put(where, h.getBasis())
         return y
 
+    results = _in_threads(one, blocks, threads)
+    if results is None:
+        return None
     dual = np.zeros(n_rows)
-    big_first = sorted(range(len(blocks)), key=lambda b: -blocks[b][2].nnz)
-    workers = max(1, min(int(threads) or os.cpu_count() or 1, len(blocks)))
-    running = _Running()
-    ex = ThreadPoolExecutor(workers)
-    try:
-        for b, y in zip(big_first, ex.map(lambda b: one(blocks[b]), big_first)):
-            if y is None:
-                return None
-            dual[blocks[b][0]] = y
-    except KeyboardInterrupt:
-        running.cancel()
-        raise
-    finally:
-        ex.shutdown(wait=False, cancel_futures=True)
+    for b, y in results.items():
+        dual[blocks[b][0]] = y
     return dual
 
 
@@ -507,8 +541,6 @@ def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, co
     with no free column hold at the fixed values.  Otherwise None: the caller solves the model whole (which
     also explains infeasibility, unboundedness and time limits as usual).  ``progress`` gets the phase and the
     count of blocks done."""
-    from concurrent.futures import ThreadPoolExecutor, as_completed
-
     t1 = time.perf_counter()
     blocks = mip_blocks(A, lower, upper, integer)
     if blocks is None:
@@ -545,13 +577,16 @@ def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, co
     if progress is not None:
         progress({"phase": f"HiGHS {'LP' if lp else 'MIP'} ({len(blocks)} independent blocks)"})
 
-    def one(blk):
+    def one(blk, running):
         R, C, M = blk
         is_int = integer[C]
-        key = block_digest("block", M.indptr, M.indices, M.data, cost[C], lower[C], upper[C], row_lo[R] - act[R],
-                           row_hi[R] - act[R], is_int, float(mip_gap), float(mip_abs_gap or 0.0) / len(blocks),
-                           sorted(mip_heuristic_options().items()) if is_int.any() else (), bool(lp and duals))
-        hit = _memo_get(key)
+        mip = bool(is_int.any())
+        cs, rlo, rhi = cost[C] * OBJ_SCALE, row_lo[R] - act[R], row_hi[R] - act[R]
+        memo = reuse_enabled()  # a sweep or batch: blocks kept from the solve before
+        key = block_digest("block", M.indptr, M.indices, M.data, cs, lower[C], upper[C], rlo, rhi, is_int,
+                           float(mip_gap), float(mip_abs_gap or 0.0) / len(blocks),
+                           sorted(mip_heuristic_options().items()) if mip else (), bool(lp and duals)) if memo else None
+        hit = _memo_get(key) if memo else None
         head = f"--- block of {len(R)} rows, {len(C)} columns, {int(is_int.sum())} integer"
         if hit is not None:  # the same arrays as a block of the previous solve: HiGHS would return the same
             if log_lines is not None:
@@ -564,26 +599,21 @@ def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, co
             _hooks(h, None, log_lines, console)
         h.setOptionValue("time_limit", max(1e-3, deadline - time.perf_counter()))
         h.setOptionValue("threads", 1)
-        if is_int.any():
+        if mip:
             h.setOptionValue("mip_rel_gap", float(mip_gap))
             h.setOptionValue("mip_abs_gap", max(float(mip_abs_gap or 0.0) * OBJ_SCALE / len(blocks), 1e-12))
             for k, v in mip_heuristic_options().items():
                 h.setOptionValue(k, v)
-        h.passModel(int(len(C)), int(len(R)), int(M.nnz), int(highspy.MatrixFormat.kColwise),
-                    int(highspy.ObjSense.kMinimize), 0.0, np.ascontiguousarray(cost[C] * OBJ_SCALE),
-                    np.ascontiguousarray(lower[C]), np.ascontiguousarray(upper[C]),
-                    np.ascontiguousarray(row_lo[R] - act[R]), np.ascontiguousarray(row_hi[R] - act[R]),
-                    M.indptr.astype(np.int32), M.indices.astype(np.int32), M.data,
-                    is_int.astype(np.int32) * int(highspy.HighsVarType.kInteger))
+        pass_arrays(h, M, cs, lower[C], upper[C], rlo, rhi, is_int)
         # the same rows and columns as a block of the previous solve (a sweep point, a batch item): its whole
         # solution as the MIP start (HiGHS checks it; an infeasible one is dropped), else the plan's integers
-        where = block_digest("block solution", R, C) if reuse_enabled() and is_int.any() else None
+        where = block_digest("block solution", R, C) if memo and mip else None
         before = _memo_get(where) if where is not None else None
         started = False
         if before is not None:
             h.setSolution(len(C), np.arange(len(C), dtype=np.int32), before)
             started = True
-        elif start_at and is_int.any():
+        elif start_at and mip:
             loc = [(j, start_at[int(g)]) for j, g in enumerate(C) if is_int[j] and int(g) in start_at]
             if loc:
                 idx, vals = zip(*loc)
@@ -591,7 +621,7 @@ def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, co
                 started = True
         if not running.run(h):
             return None
-        if started and not _objective_matches(h, cost[C] * OBJ_SCALE, 0.0):
+        if started and not _objective_matches(h, cs, 0.0):
             # HiGHS 1.16 can take a MIP start's objective for the incumbent's (see _objective_matches): the
             # block again without the start
             log.warning("HiGHS reported an objective that its solution does not have, after a MIP start; the block "
@@ -599,22 +629,22 @@ def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, co
             h.clearSolver()
             if not running.run(h):
                 return None
-        if is_int.any() and not _objective_matches(h, cost[C] * OBJ_SCALE, 0.0):
+        if mip and not _objective_matches(h, cs, 0.0):
             return None  # still inconsistent: the whole model is solved instead
         info = h.getInfo()
         st = h.getModelStatus()
         # optimal, or (a MIP) stopped at the time limit with an incumbent: the block's plan and its bound count
-        stopped = st == highspy.HighsModelStatus.kTimeLimit and is_int.any()
+        stopped = st == highspy.HighsModelStatus.kTimeLimit and mip
         if (st != highspy.HighsModelStatus.kOptimal and not stopped) or info.primal_solution_status != 2:
             return None
         obj = float(info.objective_function_value)
-        bound = float(info.mip_dual_bound) if is_int.any() else obj
+        bound = float(info.mip_dual_bound) if mip else obj
         sol = h.getSolution()
         y = np.asarray(sol.row_dual, dtype=float) if lp and sol.dual_valid else None
         if lp and duals and y is None:
             return None
         out = np.asarray(sol.col_value, dtype=float), obj, bound, y, stopped
-        if not stopped:
+        if memo and not stopped:
             _memo_put(key, out)
         if where is not None:
             _memo_put(where, out[0])
@@ -622,24 +652,13 @@ def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, co
 
     t2 = time.perf_counter()
     reused = [0]
-    workers = max(1, min(int(threads) or os.cpu_count() or 1, len(blocks)))
-    big_first = sorted(range(len(blocks)), key=lambda b: -blocks[b][2].nnz)
-    running = _Running()
-    ex = ThreadPoolExecutor(workers)
-    try:
-        futs = {ex.submit(one, blocks[b]): b for b in big_first}
-        results = {}
-        for f in as_completed(futs):  # the live line counts the blocks done
-            results[futs[f]] = f.result()
-            if progress is not None and len(blocks) > 1:
-                progress({"phase": f"HiGHS {'LP' if lp else 'MIP'}: {len(results)} of {len(blocks)} independent "
-                                   "blocks done"})
-    except KeyboardInterrupt:  # Ctrl-C: the running blocks stop now, not at their time limit
-        running.cancel()
-        raise
-    finally:
-        ex.shutdown(wait=False, cancel_futures=True)
-    if any(r is None for r in results.values()):
+
+    def done(k):  # the live line counts the blocks done
+        if progress is not None and len(blocks) > 1:
+            progress({"phase": f"HiGHS {'LP' if lp else 'MIP'}: {k} of {len(blocks)} independent blocks done"})
+
+    results = _in_threads(one, blocks, threads, done)
+    if results is None:
         log.info("MIP by blocks: a block did not solve to optimality; the model is solved whole")
         return None
     obj = bound = 0.0
@@ -724,12 +743,7 @@ def _lp_duals(A, cost, lower, upper, row_lo, row_hi, time_limit):
     """Row duals (HiGHS's scaled units) of the LP min cost.x, row_lo <= Ax <= row_hi, lower <= x <= upper."""
     h = new_highs()
     h.setOptionValue("time_limit", float(time_limit))
-    n_rows, n_cols = A.shape
-    h.passModel(int(n_cols), int(n_rows), int(A.nnz), int(highspy.MatrixFormat.kColwise),
-                int(highspy.ObjSense.kMinimize), 0.0, np.ascontiguousarray(cost * OBJ_SCALE),
-                np.ascontiguousarray(lower), np.ascontiguousarray(upper), np.ascontiguousarray(row_lo),
-                np.ascontiguousarray(row_hi), A.indptr.astype(np.int32), A.indices.astype(np.int32), A.data,
-                np.zeros(n_cols, dtype=np.int32))
+    pass_arrays(h, A, cost * OBJ_SCALE, lower, upper, row_lo, row_hi)
     h.run()
     sol = h.getSolution()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal or not sol.dual_valid:
@@ -855,6 +869,7 @@ def _solve_model_arrays(arrays, compile_seconds: float, time_limit: float = 600.
     if kept is not None:  # a kept HiGHS object's callbacks reach this solve's log and live line through its relay
         progress, log_lines = kept.relay.mip, kept.relay.log
     is_mip = bool(integer.any())
+    cost_scaled = np.asarray(cost, dtype=float) * OBJ_SCALE  # HiGHS's objective; a MIP's is checked against it
     h = kept.h if kept is not None else None
     if h is None:  # nothing to reuse: a new HiGHS object and the whole model
         h = new_highs(bool(log_to_console))
@@ -868,23 +883,13 @@ def _solve_model_arrays(arrays, compile_seconds: float, time_limit: float = 600.
         if is_mip:
             for k, v in mip_heuristic_options().items():
                 h.setOptionValue(k, v)
-        # the array form of passModel: one copy into HiGHS (a HighsLp object costs a copy per field, ~4x slower)
-        status = h.passModel(int(n_cols), int(n_rows), int(A.nnz), int(highspy.MatrixFormat.kColwise),
-                    int(highspy.ObjSense.kMinimize), float(offset) * OBJ_SCALE,
-                    np.ascontiguousarray(cost, dtype=float) * OBJ_SCALE,
-                    np.ascontiguousarray(lower, dtype=float), np.ascontiguousarray(upper, dtype=float),
-                    np.ascontiguousarray(row_lo, dtype=float), np.ascontiguousarray(row_hi, dtype=float),
-                    A.indptr.astype(np.int32, copy=False), A.indices.astype(np.int32, copy=False),
-                    A.data.astype(float, copy=False),
-                    # integrality for every column (an empty array is read out of bounds by HiGHS 1.15)
-                    integer.astype(np.int32) * int(highspy.HighsVarType.kInteger))
+        status = pass_arrays(h, A, cost_scaled, lower, upper, row_lo, row_hi, integer, float(offset) * OBJ_SCALE)
         if status == highspy.HighsStatus.kError:  # a planner bug (inconsistent arrays), not an input problem
             raise RuntimeError("HiGHS refused the model arrays (passModel returned an error)")
         if kept is not None:
             kept.adopt(h, A)
     # HiGHS holds its own copy: no second matrix during the solve (a MIP with duals keeps it for the fixed LP's blocks)
     fixed_lp = (A, cost, lower, upper, row_lo, row_hi) if is_mip and duals and _duals_by_block() else None
-    cost_scaled = np.asarray(cost, dtype=float) * OBJ_SCALE if is_mip else None  # to check HiGHS's objective
     del A, cost, lower, upper, row_lo, row_hi
     times["handoff_pass"] = time.perf_counter() - t1
     started = False
@@ -997,7 +1002,7 @@ def _solve_model_arrays(arrays, compile_seconds: float, time_limit: float = 600.
 REUSE_ENV = "PLANNER_REUSE"
 REUSE_MAX_NNZ = 4_000_000  # a larger model is not kept: HiGHS's copy would stay in memory during the next build
 REUSE_MAX_COEFF_SHARE = 0.1  # more matrix values changed than this share of the nonzeros: pass the model again
-_REUSE: dict = {"on": False, "kept": None}
+_REUSE: dict = {"kept": None}
 # Blocks solved by the previous solve of this process (while reuse is on): digest of a block's data and settings ->
 # its solution.  A sweep point usually changes one supply chain; the other chains' blocks are then the same arrays to
 # the bit, and HiGHS would return what it returned before.  Only the last solve's blocks are kept (memory: one
@@ -1046,36 +1051,27 @@ def reuse_enabled() -> bool:
     unless the environment says PLANNER_REUSE=off."""
     from os import environ
 
-    return _REUSE["on"] and environ.get(REUSE_ENV, "on").strip().lower() not in ("off", "0", "no", "false")
-
-
-def set_reuse(on: bool) -> None:
-    """Switch reuse on for the rest of this process (a batch's worker process), or off (the kept model released)."""
-    _REUSE["on"] = bool(on)
-    if not on:
-        release_model()
-
-
-class reusing:
-    """``with reusing(): ...``: the solves in the block may reuse the model of the solve before (sweeps, batches);
-    on leaving the block the kept model is released (unless reuse was on before)."""
-
-    def __enter__(self):
-        self.prev = _REUSE["on"]
-        _REUSE["on"] = True
-        return self
-
-    def __exit__(self, *exc):
-        _REUSE["on"] = self.prev
-        if not self.prev:
-            release_model()
-        return False
+    return _SWITCH.on and environ.get(REUSE_ENV, "on").strip().lower() not in ("off", "0", "no", "false")
 
 
 def release_model() -> None:
     """Drop the kept HiGHS model and the kept blocks' solutions (their memory) now."""
     _REUSE["kept"] = None
     _MEMO["prev"], _MEMO["now"] = {}, {}
+
+
+_SWITCH = Switch(release_model)
+
+
+def set_reuse(on: bool) -> None:
+    """Switch reuse on for the rest of this process (a batch's worker process), or off (the kept model released)."""
+    _SWITCH.set(on)
+
+
+def reusing():
+    """``with reusing(): ...``: the solves in the block may reuse the model of the solve before (sweeps, batches);
+    on leaving the block the kept model is released (unless reuse was on before)."""
+    return _SWITCH.within()
 
 
 class _Relay:
@@ -1232,7 +1228,7 @@ def _apply_changes(k: _Kept, A, cost, offset, lower, upper, integer, row_lo, row
 
 def _keep(kept: _Kept | None) -> None:
     """Keep the model just solved for the next solve of this process (while reuse is on)."""
-    if kept is not None and kept.h is not None and kept.data is not None and _REUSE["on"]:
+    if kept is not None and kept.h is not None and kept.data is not None and _SWITCH.on:
         _REUSE["kept"] = kept
 
 
@@ -1262,9 +1258,7 @@ def solve_lp(c, A_ub=None, b_ub=None, A_eq=None, b_eq=None, bounds=None):
     r, j = np.nonzero(A)
     csc = csc_from_triplets(r.astype(np.int64), j.astype(np.int64), A[r, j], A.shape[0], n)
     h = new_highs()
-    h.passModel(int(n), int(A.shape[0]), int(csc.nnz), int(highspy.MatrixFormat.kColwise),
-                int(highspy.ObjSense.kMinimize), 0.0, c, lower, upper, row_lo, row_hi,
-                csc.indptr.astype(np.int32), csc.indices.astype(np.int32), csc.data, np.zeros(n, dtype=np.int32))
+    pass_arrays(h, csc, c, lower, upper, row_lo, row_hi)
     h.run()
     status = _STATUS.get(h.getModelStatus().name, h.getModelStatus().name)
     if status != "optimal":
