@@ -27,6 +27,7 @@ explicit tree) is fixed at 0: the shared decision must work in every scenario of
 """
 from __future__ import annotations
 
+import itertools
 from array import array
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -499,19 +500,22 @@ class Ctx:
         """Minimise Σ coef · var."""
         self.sink.set_objective(terms)
 
-    def set_objective_expected(self, weight: dict) -> None:
+    def set_objective_expected(self, weight: dict, extra=()) -> None:
         """Minimise the expected cost: Σ over :attr:`costs` of coef · var, a scenario's terms weighted by
-        ``weight[scenario]``, first-stage terms (scenario None) once.  The direct sink takes it as two arrays
-        rather than a list of one (coef, var) tuple per cost term (48 MiB at preset XL)."""
+        ``weight[scenario]``, first-stage terms (scenario None) once; plus the (coef, var) terms ``extra``.  The
+        direct sink takes it as two arrays rather than a list of one (coef, var) tuple per cost term (48 MiB at
+        preset XL)."""
         costs = self.costs
         if hasattr(self.sink, "set_objective_arrays"):
-            n = len(costs)
-            cols = np.fromiter((t[4] for t in costs), dtype=np.int64, count=n)
-            coefs = np.fromiter((t[3] if t[0] is None else weight[t[0]] * t[3] for t in costs), dtype=float,
-                                count=n)
+            n = len(costs) + len(extra)
+            cols = np.fromiter(itertools.chain((t[4] for t in costs), (v for _c, v in extra)), dtype=np.int64,
+                               count=n)
+            coefs = np.fromiter(itertools.chain((t[3] if t[0] is None else weight[t[0]] * t[3] for t in costs),
+                                                (c for c, _v in extra)), dtype=float, count=n)
             self.sink.set_objective_arrays(cols, coefs)
         else:
-            self.sink.set_objective([(coef if s is None else weight[s] * coef, v) for s, _m, _c, coef, v in costs])
+            self.sink.set_objective([(coef if s is None else weight[s] * coef, v) for s, _m, _c, coef, v in costs]
+                                    + list(extra))
 
     # ---------------------------------------------------------------- registers
     def balance_add(self, mi, ci, ti, si, cols, coefs) -> None:

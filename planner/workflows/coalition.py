@@ -98,7 +98,7 @@ def _relax(ctx, d, penalty: float) -> tuple[float, bool]:
     exact = float(d.settings.get("risk_aversion") or 0.0) <= 0
     if exact:
         ctx.costs[:] = [c for c in ctx.costs if c[2] != "elastic_penalty"] + extra
-        ctx.set_objective([(coef if s is None else w[s] * coef, v) for s, _m, _c, coef, v in ctx.costs])
+        ctx.set_objective_expected(w)
     else:
         ctx.relaxed_extra = extra
     return const, exact
@@ -112,7 +112,7 @@ def _gross_offset(ctx, d, offset: float) -> float:
     w = dict(zip(d.scen, d.prob))
     v = ctx.var("coalition_gap_offset", [0])[0]
     ctx.fix(v, 1.0)
-    ctx.set_objective([(coef if s is None else w[s] * coef, x) for s, _m, _c, coef, x in ctx.costs] + [(offset, v)])
+    ctx.set_objective_expected(w, extra=[(offset, v)])
     return offset
 
 
