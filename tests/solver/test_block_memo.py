@@ -35,7 +35,7 @@ def test_a_start_from_the_previous_solution_that_is_no_longer_optimal(monkeypatc
     previous block solution (x2 = 3, y2 = 0: cost 30) is still feasible and is HiGHS's MIP start, and the previous
     fixed-LP basis the LP's start; by hand the optimum is x2 = 2, y2 = 0.5: 20 + 2 = 22, total 7 + 22 + 2 = 31, and
     with x2 fixed at 2 row r1 binds at y2's cost: dual 4 (r0 keeps 2).  A start taken as the answer would give 39."""
-    monkeypatch.setattr(H, "SMALL_BLOCK_ROWS", 0)  # each small block solved apart (merging: test_small_blocks_*)
+    monkeypatch.setattr(H, "SMALL_BLOCK_ROWS", 0)  # each small block solved apart (joined: test_mip_blocks.py)
     monkeypatch.setenv("PLANNER_MIP_BLOCKS", "on")
     changed = _arrays()
     changed[1] = changed[1].copy()

@@ -34,7 +34,7 @@ def test_two_blocks_by_hand(monkeypatch):
           r2  B <= 3            -> fixed columns only: in no block, dual 0
           r3  y1 - 2 B <= 98    -> y1 <= 100, slack, dual 0
     By hand: blocks {r0, r3 | y1} and {r1 | y2}; duals (3, 7, 0, 0)."""
-    monkeypatch.setattr(H, "SMALL_BLOCK_ROWS", 0)  # each small block solved apart (merging: test_small_blocks_*)
+    monkeypatch.setattr(H, "SMALL_BLOCK_ROWS", 0)  # each small block solved apart (joined: test_mip_blocks.py)
     A = _csc([(0, 1, 1.0), (0, 0, 10.0), (1, 2, 1.0), (1, 3, 1.0), (2, 0, 1.0), (3, 1, 1.0), (3, 0, -2.0)], 4, 4)
     lower = np.array([0.0, 0.0, 0.0, 0.5])
     upper = np.array([5.0, np.inf, np.inf, 0.5])
@@ -88,7 +88,7 @@ def test_blocks_give_optimal_prices(tmp_path, monkeypatch):
     primal objective, every sign right).  The duals themselves may differ where the LP is dual degenerate
     (several optimal duals: each method returns one of them); every results table without a shadow price is the
     same."""
-    monkeypatch.setattr(H, "SMALL_BLOCK_ROWS", 0)  # each small block solved apart (merging: test_small_blocks_*)
+    monkeypatch.setattr(H, "SMALL_BLOCK_ROWS", 0)  # each small block solved apart (joined: test_mip_blocks.py)
     import pandas as pd
 
     from planner.input.load import load

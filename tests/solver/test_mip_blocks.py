@@ -51,12 +51,13 @@ def test_one_block_is_solved_whole():
     assert H.mip_blocks(A, np.zeros(2), np.full(2, 10.0), np.array([True, False])) is None
 
 
-@pytest.mark.parametrize("mode", ["on", "off"])
-def test_an_lp_by_blocks_by_hand(monkeypatch, mode):
+@pytest.mark.parametrize("mode, small, blocks", [("on", 0, 2), ("on", H.SMALL_BLOCK_ROWS, 1), ("off", 0, None)])
+def test_an_lp_by_blocks_by_hand(monkeypatch, mode, small, blocks):
     """The same arrays with x1, x2 continuous: block 1 takes y1 = 1 (2 < 3) and x1 = 1.5: 6.5; block 2 takes
     y2 = 0.2 (4 < 5) and x2 = 2.3: 12.3; with f and z, 6.5 + 12.3 + 1 + 1 = 20.8.  Duals: one more unit of r0
-    costs 3 (x1), of r1 5 (x2)."""
-    monkeypatch.setattr(H, "SMALL_BLOCK_ROWS", 0)  # each small block solved apart (merging: test_small_blocks_*)
+    costs 3 (x1), of r1 5 (x2).  Solved apart, joined as one block-diagonal LP (both blocks, one row each, are
+    below SMALL_BLOCK_ROWS), and whole: the same optimum."""
+    monkeypatch.setattr(H, "SMALL_BLOCK_ROWS", small)
     monkeypatch.setenv("PLANNER_MIP_BLOCKS", mode)
     arrays = _arrays()
     arrays[5] = np.zeros(6, dtype=bool)
@@ -65,7 +66,7 @@ def test_an_lp_by_blocks_by_hand(monkeypatch, mode):
     assert res.objective == pytest.approx(20.8)
     assert res.x == pytest.approx([1.5, 1, 2.3, 0.2, 1, 0.5])
     assert res.row_dual == pytest.approx([3.0, 5.0])
-    assert res.times.get("mip_blocks") == (2 if mode == "on" else None)
+    assert res.times.get("mip_blocks") == blocks
 
 
 def test_a_block_stopped_at_the_time_limit_keeps_its_plan(monkeypatch):
@@ -113,19 +114,6 @@ def test_an_integer_column_in_no_row_takes_the_best_integer_inside_its_bounds(mo
         assert res.status == "optimal", mode
         assert res.objective == pytest.approx(21.0), mode
         assert res.x[-1] == pytest.approx(3.0), mode
-
-
-def test_small_lp_blocks_are_solved_as_one_lp(monkeypatch):
-    """The LP of test_an_lp_by_blocks_by_hand: its two blocks (one row each) are below SMALL_BLOCK_ROWS and are
-    joined into one block-diagonal LP; the hand optimum (20.8, x and duals 3 and 5) is unchanged."""
-    monkeypatch.setenv("PLANNER_MIP_BLOCKS", "on")
-    arrays = _arrays()
-    arrays[5] = np.zeros(6, dtype=bool)
-    res = H._solve_arrays(arrays, 0.0)
-    assert res.times["mip_blocks"] == 1
-    assert res.objective == pytest.approx(20.8)
-    assert res.x == pytest.approx([1.5, 1, 2.3, 0.2, 1, 0.5])
-    assert res.row_dual == pytest.approx([3.0, 5.0])
 
 
 def test_small_blocks_with_integers_stay_apart(monkeypatch):
