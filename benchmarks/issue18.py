@@ -56,7 +56,9 @@ summary, outcomes, _ = run_sweep({path!r}, [{key!r}], out={out!r}, overrides={ov
 ru = resource.getrusage(resource.RUSAGE_SELF)
 print("RESULT " + json.dumps({{"wall_s": time.perf_counter() - t0, "cpu_s": ru.ru_utime + ru.ru_stime,
       "status": [o.status for o in outcomes], "objective": [o.objective for o in outcomes],
-      "highs_s": [o.times.get("highs", 0.0) for o in outcomes]}}))
+      "highs_s": [o.times.get("highs", 0.0) for o in outcomes],
+      "fixed_lp_s": [o.times.get("highs_fixed_lp", 0.0) for o in outcomes],
+      "blocks_reused": [o.times.get("mip_blocks_reused", 0) for o in outcomes]}}))
 """
 
 
