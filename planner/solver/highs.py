@@ -527,6 +527,123 @@ def mip_blocks(A: Csc, lower, upper, integer):
     return split_blocks(A, lower == upper)
 
 
+def lp_first() -> bool:
+    """PLANNER_LP_FIRST=off: a MIP block goes straight to HiGHS's branch and bound (no relaxation first)."""
+    return os.environ.get("PLANNER_LP_FIRST", "on").lower() not in ("off", "0", "false", "no")
+
+
+@dataclass
+class _Fixed:
+    """The fixed-integer LP of a block: its solution, objective (scaled), row duals and the seconds it took."""
+
+    x: np.ndarray
+    obj: float
+    y: np.ndarray
+    seconds: float
+
+
+@dataclass
+class _Relaxed:
+    """A MIP block's LP relaxation, kept in its HiGHS object ``h``: the fixed-integer LP (integers fixed, valid
+    inequalities free) starts from its optimal basis.  ``proven``: the rounded relaxation's fixed LP is within the
+    gap of the relaxation's bound, so it is the block's answer (``x``, ``obj``, ``bound``, duals ``y``);
+    otherwise ``start`` is that rounded plan when its LP was feasible (a MIP start), else None."""
+
+    h: object
+    M: Csc
+    is_int: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    cut: np.ndarray
+    basis: object = None
+    proven: bool = False
+    x: np.ndarray | None = None
+    obj: float = float("nan")
+    bound: float = float("nan")
+    y: np.ndarray | None = None
+    start: np.ndarray | None = None
+    fixed_s: float = 0.0
+
+    def fix(self, values: np.ndarray, running, deadline: float) -> _Fixed | None:
+        """The block's LP with its integer columns fixed at ``values`` (rounded, inside their bounds) and its valid
+        inequalities free (implied once the integers are fixed: every point of this LP is a point of the MIP),
+        solved from the basis the object holds.  Row duals of rows with no continuous column are 0, as in the
+        fixed-integer LP by blocks (:func:`fixed_lp_blocks`).  None when it is not optimal."""
+        t = time.perf_counter()
+        h = self.h
+        idx = np.flatnonzero(self.is_int).astype(np.int32)
+        v = np.clip(np.round(values), np.ceil(self.lo[idx] - 1e-9), np.floor(self.hi[idx] + 1e-9))
+        h.changeColsBounds(len(idx), idx, v, v)
+        cr = np.flatnonzero(self.cut).astype(np.int32)
+        if len(cr):
+            h.changeRowsBounds(len(cr), cr, np.full(len(cr), -np.inf), np.full(len(cr), np.inf))
+        h.setOptionValue("time_limit", max(1e-3, deadline - time.perf_counter()))
+        if not running.run(h):
+            return None
+        sol = h.getSolution()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal or not sol.dual_valid:
+            return None
+        y = np.asarray(sol.row_dual, dtype=float)
+        M = self.M
+        cont = np.repeat(~self.is_int, np.diff(M.indptr))
+        y[np.bincount(M.indices[cont], minlength=M.shape[0]) == 0] = 0.0
+        return _Fixed(np.asarray(sol.col_value, dtype=float), float(h.getInfo().objective_function_value), y,
+                      time.perf_counter() - t)
+
+
+def _relaxation_first(M: Csc, cs, lo, hi, rlo, rhi, is_int, cut, mip_gap: float, abs_gap: float, running,
+                      deadline: float, basis=None, log_lines=None, console: bool = False) -> _Relaxed | None:
+    """A MIP block's LP relaxation, then its integers rounded to the nearest and fixed in the same HiGHS object (a
+    warm LP).  When that fixed LP's objective is within ``mip_gap`` (relative) or ``abs_gap`` of the relaxation's
+    (a lower bound of the MIP), it is the block's optimum to the settings' gap, proven, and its duals are the
+    fixed-integer LP's: no branch and bound and no cold duals LP.  On the presets and the example most relaxations
+    are integral (docs/model.md, "The LP relaxation first").  ``basis``: the relaxation's basis in the previous
+    solve of the same rows and columns (a sweep).  None when interrupted or when the relaxation is infeasible (the
+    MIP is too: the whole model then says so in the analyst's terms)."""
+    h = new_highs(console)
+    if log_lines is not None:
+        _hooks(h, None, log_lines, console)
+    h.setOptionValue("threads", 1)
+    h.setOptionValue("time_limit", max(1e-3, deadline - time.perf_counter()))
+    pass_arrays(h, M, cs, lo, hi, rlo, rhi)
+    if basis is not None:
+        h.setBasis(basis)
+    if not running.run(h):
+        return None
+    st = h.getModelStatus()
+    rel = _Relaxed(h, M, is_int, lo, hi, cut)
+    if st == highspy.HighsModelStatus.kInfeasible:
+        return None
+    if st != highspy.HighsModelStatus.kOptimal:
+        return rel  # unbounded, time limit: branch and bound says what it is
+    bound = float(h.getInfo().objective_function_value)
+    x0 = np.asarray(h.getSolution().col_value, dtype=float)
+    rel.basis = h.getBasis()
+    frac = int((np.abs(x0[is_int] - np.round(x0[is_int])) > 1e-6).sum())
+    fixed = rel.fix(x0[is_int], running, deadline)
+    if fixed is None:
+        if log_lines is not None:
+            log_lines(f"LP relaxation first: {frac} integer columns fractional; rounded, no feasible plan: "
+                      "branch and bound follows\n")
+        return rel
+    rel.fixed_s = fixed.seconds
+    gap = fixed.obj - bound
+    if gap <= max(mip_gap * abs(fixed.obj), abs_gap):
+        rel.proven = True
+        rel.x, rel.obj, rel.bound, rel.y = fixed.x, fixed.obj, min(bound, fixed.obj), fixed.y
+        if log_lines is not None:
+            log_lines(f"LP relaxation first: {frac} integer columns fractional; the rounded plan is within "
+                      f"{max(gap, 0.0) / max(abs(fixed.obj), 1e-12):.3g} of the relaxation's bound: optimal to the "
+                      "gap, no branch and bound\n")
+        return rel
+    rel.start = fixed.x
+    if log_lines is not None:
+        log_lines(f"LP relaxation first: {frac} integer columns fractional; the rounded plan is "
+                  f"{gap / max(abs(fixed.obj), 1e-12):.3g} above the bound: branch and bound follows, started "
+                  "from it\n")
+    return rel
+
+
 def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, col_of, row_of, times, time_limit,
                       mip_gap, threads, duals, progress, start, mip_abs_gap, cut_rows, log_lines=None,
                       console: bool = False):
@@ -577,15 +694,22 @@ def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, co
     if progress is not None:
         progress({"phase": f"HiGHS {'LP' if lp else 'MIP'} ({len(blocks)} independent blocks)"})
 
+    cut = np.zeros(n_rows, dtype=bool)
+    if cut_rows is not None:
+        cut[cut_rows] = True
+    first = lp_first()
+
     def one(blk, running):
         R, C, M = blk
         is_int = integer[C]
         mip = bool(is_int.any())
         cs, rlo, rhi = cost[C] * OBJ_SCALE, row_lo[R] - act[R], row_hi[R] - act[R]
+        abs_gap = max(float(mip_abs_gap or 0.0) * OBJ_SCALE / len(blocks), 1e-12)
         memo = reuse_enabled()  # a sweep or batch: blocks kept from the solve before
         key = block_digest("block", M.indptr, M.indices, M.data, cs, lower[C], upper[C], rlo, rhi, is_int,
                            float(mip_gap), float(mip_abs_gap or 0.0) / len(blocks),
-                           sorted(mip_heuristic_options().items()) if mip else (), bool(lp and duals)) if memo else None
+                           sorted(mip_heuristic_options().items()) if mip else (), bool(duals), first,
+                           cut[R]) if memo else None
         hit = _memo_get(key) if memo else None
         head = f"--- block of {len(R)} rows, {len(C)} columns, {int(is_int.sum())} integer"
         if hit is not None:  # the same arrays as a block of the previous solve: HiGHS would return the same
@@ -593,22 +717,41 @@ def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, co
                 log_lines(f"{head}: the same as a block of the previous solve, its solution reused ---\n")
             reused[0] += 1
             return hit
-        h = new_highs(console)
         if log_lines is not None:  # each block's HiGHS log to the solve's log, headed by the block's size
             log_lines(f"{head} ---\n")
+        rel = None
+        if mip and first:  # the LP relaxation first: often integral here, and its basis starts the duals' LP
+            where_rel = block_digest("block relaxation basis", R, C) if memo else None
+            rel = _relaxation_first(M, cs, lower[C], upper[C], rlo, rhi, is_int, cut[R], float(mip_gap), abs_gap,
+                                    running, deadline, _memo_get(where_rel) if memo else None, log_lines, console)
+            if rel is None:
+                return None  # interrupted, or the relaxation is infeasible (so is the MIP): the whole model explains
+            if memo and rel.basis is not None:
+                _memo_put(where_rel, rel.basis)
+            if rel.proven:
+                out = rel.x, rel.obj, rel.bound, rel.y if duals else None, False, rel.fixed_s
+                if memo:
+                    _memo_put(key, out)
+                    _memo_put(block_digest("block solution", R, C), out[0])
+                return out
+        h = new_highs(console)
+        if log_lines is not None:
             _hooks(h, None, log_lines, console)
         h.setOptionValue("time_limit", max(1e-3, deadline - time.perf_counter()))
         h.setOptionValue("threads", 1)
         if mip:
             h.setOptionValue("mip_rel_gap", float(mip_gap))
-            h.setOptionValue("mip_abs_gap", max(float(mip_abs_gap or 0.0) * OBJ_SCALE / len(blocks), 1e-12))
+            h.setOptionValue("mip_abs_gap", abs_gap)
             for k, v in mip_heuristic_options().items():
                 h.setOptionValue(k, v)
         pass_arrays(h, M, cs, lower[C], upper[C], rlo, rhi, is_int)
         # the same rows and columns as a block of the previous solve (a sweep point, a batch item): its whole
-        # solution as the MIP start (HiGHS checks it; an infeasible one is dropped), else the plan's integers
+        # solution as the MIP start (HiGHS checks it; an infeasible one is dropped), else the rounded relaxation's
+        # plan when its LP was feasible, else the plan's integers
         where = block_digest("block solution", R, C) if memo and mip else None
         before = _memo_get(where) if where is not None else None
+        if before is None and rel is not None:
+            before = rel.start
         started = False
         if before is not None:
             h.setSolution(len(C), np.arange(len(C), dtype=np.int32), before)
@@ -640,10 +783,19 @@ def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, co
         obj = float(info.objective_function_value)
         bound = float(info.mip_dual_bound) if mip else obj
         sol = h.getSolution()
-        y = np.asarray(sol.row_dual, dtype=float) if lp and sol.dual_valid else None
-        if lp and duals and y is None:
-            return None
-        out = np.asarray(sol.col_value, dtype=float), obj, bound, y, stopped
+        xb = np.asarray(sol.col_value, dtype=float)
+        y, fixed_s = None, 0.0
+        if not mip:  # an LP block (of an LP, or of a MIP): its duals are the LP's
+            y = np.asarray(sol.row_dual, dtype=float) if sol.dual_valid else None
+            if lp and duals and y is None:
+                return None
+        elif duals and rel is not None:  # the fixed-integer LP from the relaxation's basis
+            del h, sol
+            fixed = rel.fix(xb[is_int], running, deadline)
+            if fixed is None:
+                return None
+            y, fixed_s = fixed.y, fixed.seconds
+        out = xb, obj, bound, y, stopped, fixed_s
         if memo and not stopped:
             _memo_put(key, out)
         if where is not None:
@@ -663,7 +815,10 @@ def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, co
         return None
     obj = bound = 0.0
     row_dual = np.zeros(n_rows) if lp and duals else None
-    for b, (xb, ob, bb, yb, _st) in results.items():
+    in_block = not lp and duals and all(r[3] is not None for r in results.values())  # duals from the blocks
+    if in_block:
+        row_dual = np.zeros(n_rows)
+    for b, (xb, ob, bb, yb, _st, _fs) in results.items():
         x[blocks[b][1]] = xb
         obj += ob
         bound += bb
@@ -681,6 +836,11 @@ def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, co
         log.info("MIP by blocks: the blocks' gaps add up to %.3g of the total; the model is solved whole", gap)
         return None
     times["highs"] = time.perf_counter() - t2
+    if in_block:  # the fixed-integer LPs ran inside the blocks' threads: their summed seconds, the rest is the MIP's
+        fixed_s = sum(r[5] for r in results.values())
+        times["highs_fixed_lp"] = fixed_s
+        times["highs"] = max(0.0, times["highs"] - fixed_s)
+        times["fixed_lp_blocks"] = len(blocks)
     times["handoff_pass"] = t2 - t1
     times["mip_blocks"] = len(blocks)
     if reused[0]:
@@ -693,7 +853,7 @@ def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, co
     res.objective = obj / OBJ_SCALE
     res.bound = bound / OBJ_SCALE
     res.gap = 0.0 if lp else gap
-    if lp:
+    if lp or in_block:
         res.row_dual = row_dual / OBJ_SCALE if row_dual is not None else None
     elif duals:
         t4 = time.perf_counter()

@@ -37,6 +37,7 @@ def test_a_start_from_the_previous_solution_that_is_no_longer_optimal(monkeypatc
     with x2 fixed at 2 row r1 binds at y2's cost: dual 4 (r0 keeps 2).  A start taken as the answer would give 39."""
     monkeypatch.setattr(H, "SMALL_BLOCK_ROWS", 0)  # each small block solved apart (joined: test_mip_blocks.py)
     monkeypatch.setenv("PLANNER_MIP_BLOCKS", "on")
+    monkeypatch.setenv("PLANNER_LP_FIRST", "off")  # the starts of branch and bound (relaxation first: test_lp_first)
     changed = _arrays()
     changed[1] = changed[1].copy()
     changed[1][2] = 10.0
@@ -185,23 +186,27 @@ def test_a_sequence_of_solves_gives_the_same_optima_with_blocks_kept_or_not(seed
             arrays[6][b] = float(rng.integers(5, 25))
         seq.append(arrays)
         base = arrays
-    old = os.environ.get("PLANNER_MIP_BLOCKS")
+    old = {k: os.environ.get(k) for k in ("PLANNER_MIP_BLOCKS", "PLANNER_LP_FIRST")}
     os.environ["PLANNER_MIP_BLOCKS"] = "on"
     try:
         with H.reusing():
             kept = [H._solve_arrays(list(a), 0.0, mip_gap=0.0) for a in seq]
         alone = [H._solve_arrays(list(a), 0.0, mip_gap=0.0) for a in seq]
+        os.environ["PLANNER_LP_FIRST"] = "off"  # branch and bound only: the relaxation first changes no optimum
+        bnb = [H._solve_arrays(list(a), 0.0, mip_gap=0.0) for a in seq]
     finally:
-        if old is None:
-            os.environ.pop("PLANNER_MIP_BLOCKS")
-        else:
-            os.environ["PLANNER_MIP_BLOCKS"] = old
-    for k, a, arrays in zip(kept, alone, seq):
-        assert k.status == a.status  # a demand above a block's capacity: infeasible both ways
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    for k, a, b, arrays in zip(kept, alone, bnb, seq):
+        assert k.status == a.status == b.status  # a demand above a block's capacity: infeasible every way
         if a.status != "optimal":
             assert a.status == "infeasible"
             continue
         assert k.objective == pytest.approx(a.objective, rel=1e-9, abs=1e-9)
+        assert a.objective == pytest.approx(b.objective, rel=1e-9, abs=1e-9)
         # the duals are optimal for the fixed-integer LP: their objective (rows' lower bounds net of the integer
         # columns' share, plus the continuous columns' bound terms) equals the LP's; compare the row duals' own part
         assert k.row_dual is not None and np.all(k.row_dual >= -1e-9)
