@@ -513,7 +513,27 @@ def mip_heuristic_options() -> dict:
 def _known_options() -> frozenset:
     """The option names this HiGHS has (an unknown name would only log an error; older HiGHS lack some)."""
     h = new_highs()
-    return frozenset(k for k in MIP_TUNING if h.getOptionValue(k)[0] == highspy.HighsStatus.kOk)
+    return frozenset(k for k in (*MIP_TUNING, "mip_heuristic_run_feasibility_jump")
+                     if h.getOptionValue(k)[0] == highspy.HighsStatus.kOk)
+
+
+def _cheapest_feasible(candidates, M: Csc, cs, lo, hi, rlo, rhi, is_int, tol: float = 1e-6):
+    """The cheapest (cs · x) of the candidate solutions that meet the bounds, the rows and integrality to ``tol``
+    (relative to the size of each value), or None."""
+    best, best_cost = None, np.inf
+    for x in candidates:
+        if x is None or len(x) != M.shape[1]:
+            continue
+        act = fixed_activity(M, x)
+        tr = tol * np.maximum(1.0, np.abs(act))
+        tc = tol * np.maximum(1.0, np.abs(x))
+        if (x < lo - tc).any() or (x > hi + tc).any() or (act < rlo - tr).any() or (act > rhi + tr).any() or \
+                (np.abs(x[is_int] - np.round(x[is_int])) > tol).any():
+            continue
+        cost = float(cs @ x)
+        if cost < best_cost:
+            best, best_cost = x, cost
+    return best
 
 
 def _mip_by_blocks() -> bool:
@@ -739,19 +759,23 @@ def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, co
             _hooks(h, None, log_lines, console)
         h.setOptionValue("time_limit", max(1e-3, deadline - time.perf_counter()))
         h.setOptionValue("threads", 1)
+        # the start: the cheapest feasible of the solution of a block with the same rows and columns in the previous
+        # solve (a sweep point, a batch item) and the rounded relaxation's plan, else the plan's integers
+        where = block_digest("block solution", R, C) if memo and mip else None
+        before = _cheapest_feasible([_memo_get(where) if where is not None else None,
+                                     rel.start if rel is not None else None], M, cs, lower[C], upper[C], rlo, rhi,
+                                    is_int) if mip else None
         if mip:
             h.setOptionValue("mip_rel_gap", float(mip_gap))
             h.setOptionValue("mip_abs_gap", abs_gap)
             for k, v in mip_heuristic_options().items():
                 h.setOptionValue(k, v)
+            if before is not None and mip_heuristic_options() and \
+                    "mip_heuristic_run_feasibility_jump" in _known_options():
+                # feasibility jump looks for a first incumbent, which the start is (on the example's coalitions it
+                # took a tenth of branch and bound's time)
+                h.setOptionValue("mip_heuristic_run_feasibility_jump", False)
         pass_arrays(h, M, cs, lower[C], upper[C], rlo, rhi, is_int)
-        # the same rows and columns as a block of the previous solve (a sweep point, a batch item): its whole
-        # solution as the MIP start (HiGHS checks it; an infeasible one is dropped), else the rounded relaxation's
-        # plan when its LP was feasible, else the plan's integers
-        where = block_digest("block solution", R, C) if memo and mip else None
-        before = _memo_get(where) if where is not None else None
-        if before is None and rel is not None:
-            before = rel.start
         started = False
         if before is not None:
             h.setSolution(len(C), np.arange(len(C), dtype=np.int32), before)

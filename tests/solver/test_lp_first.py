@@ -111,3 +111,15 @@ def test_relaxation_basis_kept_in_a_sweep(monkeypatch):
     assert bases == [1]  # block 2's relaxation (1 row)
     assert res.objective == pytest.approx(29.0) and res.times["mip_blocks_reused"] == 1
     assert res.row_dual == pytest.approx([2.0, 0.0])
+
+
+def test_the_cheapest_feasible_start_is_chosen():
+    """Block 1 of test_mip_blocks (min 3 x1 + 2 y1, x1 + y1 >= 2.5, x1 integer in [0, 10], y1 in [0, 1]).
+    By hand: (1, 1) misses the row (2 < 2.5); (2.5, 0) has a fractional integer; (3, 0) costs 9; (2, 0.5) costs 7;
+    a candidate of another length (another block's) is skipped.  The start is (2, 0.5)."""
+    M = H.csc_from_triplets(np.array([0, 0]), np.array([0, 1]), np.ones(2), 1, 2)
+    cs, lo, hi = np.array([3.0, 2.0]), np.zeros(2), np.array([10.0, 1.0])
+    rlo, rhi, is_int = np.array([2.5]), np.array([np.inf]), np.array([True, False])
+    cands = [np.array([1.0, 1.0]), np.array([2.5, 0.0]), np.array([3.0, 0.0]), np.array([2.0, 0.5]), np.ones(3), None]
+    assert H._cheapest_feasible(cands, M, cs, lo, hi, rlo, rhi, is_int).tolist() == [2.0, 0.5]
+    assert H._cheapest_feasible(cands[:2], M, cs, lo, hi, rlo, rhi, is_int) is None
