@@ -813,12 +813,11 @@ def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, co
             y = np.asarray(sol.row_dual, dtype=float) if sol.dual_valid else None
             if lp and duals and y is None:
                 return None
-        elif duals and rel is not None:  # the fixed-integer LP from the relaxation's basis
+        elif duals and rel is not None and not stopped:  # the fixed-integer LP from the relaxation's basis
             del h, sol
             fixed = rel.fix(xb[is_int], running, deadline)
-            if fixed is None:
-                return None
-            y, fixed_s = fixed.y, fixed.seconds
+            if fixed is not None:  # else no duals from this block: the fixed LP by blocks, after, gives them
+                y, fixed_s = fixed.y, fixed.seconds
         out = xb, obj, bound, y, stopped, fixed_s
         if memo and not stopped:
             _memo_put(key, out)

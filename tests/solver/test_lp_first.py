@@ -123,3 +123,18 @@ def test_the_cheapest_feasible_start_is_chosen():
     cands = [np.array([1.0, 1.0]), np.array([2.5, 0.0]), np.array([3.0, 0.0]), np.array([2.0, 0.5]), np.ones(3), None]
     assert H._cheapest_feasible(cands, M, cs, lo, hi, rlo, rhi, is_int).tolist() == [2.0, 0.5]
     assert H._cheapest_feasible(cands[:2], M, cs, lo, hi, rlo, rhi, is_int) is None
+
+
+def test_a_failed_warm_fixed_lp_falls_back_to_the_fixed_lp_by_blocks(monkeypatch):
+    """When the relaxation's object cannot give the fixed LP (here: made to fail), branch and bound solves each block
+    and the duals come from the fixed-integer LP by blocks, solved cold: the same hand optimum (24) and duals (2, 0)
+    as test_two_blocks_by_hand."""
+    monkeypatch.setattr(H, "SMALL_BLOCK_ROWS", 0)
+    monkeypatch.setenv("PLANNER_MIP_BLOCKS", "on")
+    monkeypatch.setattr(H._Relaxed, "fix", lambda self, *a, **k: None)
+    cold = []
+    real = H.block_duals
+    monkeypatch.setattr(H, "block_duals", lambda *a, **k: cold.append(1) or real(*a, **k))
+    res = H._solve_arrays(_arrays(), 0.0, mip_gap=0.0)
+    assert res.objective == pytest.approx(24.0) and res.row_dual == pytest.approx([2.0, 0.0])
+    assert cold == [1]
