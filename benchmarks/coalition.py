@@ -2,6 +2,7 @@
 
     python benchmarks/coalition.py                        # both parts, 2 jobs, JSON to benchmarks/results/
     python benchmarks/coalition.py --part exact           # the example's 255 coalitions vs one solve
+    python benchmarks/coalition.py --part cli --json /tmp/c.json   # the same as whole commands
     python benchmarks/coalition.py --part sampled --members 20 --samples 10 20 40
 
 Part ``exact``: one solve of the shipped example (``solve_file``, read to results workbook written, in this
@@ -66,6 +67,34 @@ def part_exact(jobs: int, example: str) -> dict:
             "core": res.tables["core"][["allocation", "in_core", "excess_musd", "verdict"]].to_dict("records")}
 
 
+def part_cli(jobs: int, example: str, solves: int = 4) -> dict:
+    """What an analyst waits for: ``planner coalition -j JOBS`` against ``planner solve`` of the example, each the
+    whole command (interpreter start and imports included): the median of ``solves`` solves, half before and half
+    after the coalition command (the machine's speed may drift), against one coalition run."""
+    import statistics
+    import subprocess
+
+    tmp = Path(tempfile.mkdtemp(prefix="coalcli"))
+    exe = [sys.executable, "-m", "planner.cli"]
+    one = [*exe, "solve", example, "-o", str(tmp / "one.xlsx"), "--force"]
+    coal = [*exe, "coalition", example, "-j", str(jobs), "-o", str(tmp / "coal.xlsx"), "--force"]
+
+    def timed(cmd):
+        t0 = time.perf_counter()
+        p = subprocess.run(cmd, capture_output=True, text=True, cwd=str(HERE.parent), check=False)
+        if p.returncode:
+            raise SystemExit(f"{' '.join(cmd)} failed\n{p.stderr[-2000:]}")
+        return time.perf_counter() - t0
+
+    timed(one)  # warm-up: file caches, bytecode
+    before = [timed(one) for _ in range(solves // 2)]
+    wall = timed(coal)
+    after = [timed(one) for _ in range(solves - solves // 2)]
+    one_s = statistics.median(before + after)
+    return {"solve_wall_s": round(one_s, 2), "solve_times_s": [round(x, 2) for x in before + after],
+            "coalition_wall_s": round(wall, 2), "ratio": round(wall / one_s, 1), "jobs": jobs}
+
+
 def part_sampled(jobs: int, members: int, samples: list[int], seed: int, target_se: float) -> dict:
     import generate
 
@@ -96,7 +125,8 @@ def part_sampled(jobs: int, members: int, samples: list[int], seed: int, target_
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--part", choices=["exact", "sampled", "both"], default="both")
+    ap.add_argument("--part", choices=["exact", "sampled", "cli", "both"], default="both",
+                    help="cli: planner coalition against planner solve as whole commands")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--example", default=str(HERE.parent / "inputs" / "bloc_example.xlsx"))
     ap.add_argument("--members", type=int, default=20)
@@ -112,6 +142,11 @@ def main(argv=None) -> int:
         e = out["exact"]
         print(f"exact: {e['coalitions']} coalitions in {e['coalition_wall_s']} s on {a.jobs} jobs; one solve "
               f"{e['one_solve_s']} s; ratio {e['ratio']}x", flush=True)
+    if a.part == "cli":
+        out["cli"] = part_cli(a.jobs, a.example)
+        c = out["cli"]
+        print(f"whole commands: planner coalition -j {a.jobs} {c['coalition_wall_s']} s; planner solve "
+              f"{c['solve_wall_s']} s (median of {len(c['solve_times_s'])}); ratio {c['ratio']}x", flush=True)
     if a.part in ("sampled", "both"):
         out["sampled"] = part_sampled(a.jobs, a.members, a.samples, a.seed, a.target_se)
         print(f"sampled, {a.members} members:")
