@@ -948,7 +948,32 @@ def solve_ctx(ctx, start=None, **kw) -> SolveResult:
         kw["start"] = start_columns(ctx, start)
     arrays = list(compile_direct(ctx) if ctx.direct else compile_pyomo(ctx.m))  # emptied by _solve_arrays
     kw.setdefault("cut_rows", valid_inequality_rows(ctx, arrays[9]))
-    return _solve_arrays(arrays, time.perf_counter() - t0, **kw)
+    res = _solve_arrays(arrays, time.perf_counter() - t0, **kw)
+    if res.nnz >= TRIM_MIN_NNZ:
+        release_freed_memory()
+    return res
+
+
+TRIM_MIN_NNZ = 500_000  # models at least this large hand the memory HiGHS freed back to the system after the solve
+
+
+def release_freed_memory() -> bool:
+    """Give the heap memory freed by HiGHS back to the system (glibc's ``malloc_trim``; elsewhere nothing).
+    HiGHS frees its working memory when its objects go, but the C allocator keeps the pages (in the block solves'
+    thread arenas too), and the Python objects made afterwards (the results tables) come from elsewhere, so
+    without this the process's memory only grows: at preset XL the peak fell from 930–975 to 905 MiB (one-off
+    measurement).  True when the call was made."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to do
+        return False
+    trim.argtypes = [ctypes.c_size_t]
+    trim(0)
+    return True
 
 
 def valid_inequality_rows(ctx, row_of: dict) -> np.ndarray | None:
