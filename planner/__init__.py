@@ -4,7 +4,10 @@ Public API (see :mod:`planner.api`): ``planner.solve(path, overrides=..., mip_ga
 returns a Result (status, objective_musd, gap, gap_musd, tables, write(path)); ``planner.read(path)``
 returns the typed input tables.  Imported on first use, so ``planner --help`` starts fast.
 """
+from planner.common.memory import one_malloc_arena
 from planner.common.version import __version__
+
+one_malloc_arena()  # before any thread allocates: HiGHS's threads share the main heap (planner/common/memory.py)
 
 __all__ = ["solve", "read", "Result", "InputError", "PlannerError", "__version__"]
 

@@ -189,6 +189,38 @@ def test_ctrl_c_stops_cleanly(tmp_path, hard_mip, when):
     assert took < 10, f"{took:.1f} s from Ctrl-C to exit"
 
 
+@needs_generator
+@pytest.mark.slow
+def test_ctrl_c_stops_an_lp_solved_whole(tmp_path):
+    """Preset XL is an LP that HiGHS solves whole in about 6 s on 2 cores.  HiGHS's interrupt checks are only
+    subscribed once Ctrl-C comes (planner.solver.highs._run): the solve must still stop within a few simplex
+    iterations, not run to its end."""
+    inp = write_instance(tmp_path / "xl.xlsx", PRESETS["XL"])
+    out = tmp_path / "out"
+    env = {**os.environ, "PLANNER_MIP_BLOCKS": "off"}
+    proc = subprocess.Popen([sys.executable, "-m", "planner.cli", "solve", str(inp), "-o", str(out)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=sigint_default,
+                            env=env)
+    lines = []
+    t0 = time.time()
+    while time.time() - t0 < 120:
+        ln = proc.stderr.readline()
+        if not ln:
+            break
+        lines.append(ln)
+        if ln.startswith("build:"):
+            break
+    assert proc.poll() is None, "".join(lines)
+    time.sleep(1.0)  # the hand-off (< 0.5 s) is over: HiGHS is in the simplex
+    t_sig = time.time()
+    proc.send_signal(signal.SIGINT)
+    _stdout, stderr = proc.communicate(timeout=60)
+    took = time.time() - t_sig
+    assert proc.returncode == 130, ("".join(lines) + stderr)[-2000:]
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    assert took < 3.0, f"{took:.1f} s from Ctrl-C to exit"
+
+
 # ------------------------------------------------------------------ numerically troublesome inputs
 def _validate(tmp_path, book):
     res = _clean(run_cli("validate", write_book(tmp_path / "b.xlsx", book)))
