@@ -638,7 +638,8 @@ def _relaxation_first(M: Csc, cs, lo, hi, rlo, rhi, is_int, cut, mip_gap: float,
     (a lower bound of the MIP), it is the block's optimum to the settings' gap, proven, and its duals are the
     fixed-integer LP's: no branch and bound and no cold duals LP.  On the presets and the example most relaxations
     are integral (docs/model.md, "The LP relaxation first").  ``basis``: the relaxation's basis in the previous
-    solve of the same rows and columns (a sweep).  None when interrupted or when the relaxation is infeasible (the
+    solve of the same rows and columns (a sweep).  The lines to ``log_lines`` name the block by its rows (blocks
+    run two at a time and their logs interleave).  None when interrupted or when the relaxation is infeasible (the
     MIP is too: the whole model then says so in the analyst's terms)."""
     h = new_highs(console)
     if log_lines is not None:
@@ -663,8 +664,8 @@ def _relaxation_first(M: Csc, cs, lo, hi, rlo, rhi, is_int, cut, mip_gap: float,
     fixed = rel.fix(x0[is_int], running, deadline)
     if fixed is None:
         if log_lines is not None:
-            log_lines(f"LP relaxation first: {frac} integer columns fractional; rounded, no feasible plan: "
-                      "branch and bound follows\n")
+            log_lines(f"LP relaxation first ({M.shape[0]} rows): {frac} integer columns fractional; rounded, no "
+                      "feasible plan: branch and bound follows\n")
         return rel
     rel.fixed_s = fixed.seconds
     gap = fixed.obj - bound
@@ -672,13 +673,13 @@ def _relaxation_first(M: Csc, cs, lo, hi, rlo, rhi, is_int, cut, mip_gap: float,
         rel.proven = True
         rel.x, rel.obj, rel.bound, rel.y = fixed.x, fixed.obj, min(bound, fixed.obj), fixed.y
         if log_lines is not None:
-            log_lines(f"LP relaxation first: {frac} integer columns fractional; the rounded plan is within "
-                      f"{max(gap, 0.0) / max(abs(fixed.obj), 1e-12):.3g} of the relaxation's bound: optimal to the "
-                      "gap, no branch and bound\n")
+            log_lines(f"LP relaxation first ({M.shape[0]} rows): {frac} integer columns fractional; the rounded "
+                      f"plan is within {max(gap, 0.0) / max(abs(fixed.obj), 1e-12):.3g} of the relaxation's bound: "
+                      "optimal to the gap, no branch and bound\n")
         return rel
     rel.start = fixed.x
     if log_lines is not None:
-        log_lines(f"LP relaxation first: {frac} integer columns fractional; the rounded plan is "
+        log_lines(f"LP relaxation first ({M.shape[0]} rows): {frac} integer columns fractional; the rounded plan is "
                   f"{gap / max(abs(fixed.obj), 1e-12):.3g} above the bound: branch and bound follows, started "
                   "from it\n")
     return rel
