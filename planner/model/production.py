@@ -17,7 +17,6 @@ Registers for other families: ``output[(c,t,s)]`` and ``output_m[(m,c,t,s)]``
 from __future__ import annotations
 
 from collections import defaultdict
-from itertools import repeat
 
 import numpy as np
 
@@ -95,10 +94,8 @@ def add(ctx: Ctx) -> None:
     # variable cost per (p, t, s), as ctx.cost (zero terms left out)
     vcost = np.repeat(np.asarray(vcost, dtype=float), S)
     keep = np.flatnonzero(vcost != 0.0)
-    sc = np.array(scen, dtype=object)
     mem = np.array(members, dtype=object)
-    ctx.costs.extend(zip(sc[keep % S].tolist(), mem[keep // S].tolist(), repeat("variable"), vcost[keep].tolist(),
-                         [hq[j] for j in keep.tolist()]))
+    ctx.add_cost_arrays(keep % S, (mem, keep // S), "variable", vcost[keep], cols[keep])
     # capacity rows (p, t, s): Q, then the module terms of (p, t)
     mk = np.asarray(mk, dtype=np.int64)
     nm = len(mk)

@@ -21,7 +21,6 @@ Registers: ``concern_in[(m,c,t,s)]`` (imports from countries of concern),
 from __future__ import annotations
 
 from collections import defaultdict
-from itertools import repeat
 
 import numpy as np
 
@@ -32,11 +31,11 @@ PROVIDES = ('I', 'X', 'V', 'H', 'concern_in', 'tariff_terms')
 READS = ('output',)
 
 
-def _costs(ctx: Ctx, scen_idx, members, category: str, coefs, cols, keep) -> list:
-    """Cost tuples (scenario, member, category, coef, handle) of the entries ``keep`` (as ctx.cost)."""
-    scen = np.array(ctx.d.scen, dtype=object)
-    return list(zip(scen[scen_idx[keep]].tolist(), members[keep].tolist(), repeat(category),
-                    coefs[keep].tolist(), ctx.sink.handles(cols[keep])))
+def _costs(ctx: Ctx, scen_idx, members, category: str, coefs, cols, keep) -> None:
+    """The cost terms (scenario, member, category, coef, variable) of the entries ``keep`` (as ctx.cost);
+    ``members``: (names, codes) of every entry."""
+    names, codes = members
+    ctx.add_cost_arrays(scen_idx[keep], (names, codes[keep]), category, coefs[keep], cols[keep])
 
 
 def add(ctx: Ctx) -> None:
@@ -87,7 +86,8 @@ def add(ctx: Ctx) -> None:
         # costs in the order of the per-block loop: a block's import costs, then its tariffs (market mode)
         ep, et = np.repeat(price, nM), np.repeat(tar, nM)
         ki = np.flatnonzero(ep != 0.0)
-        entries = _costs(ctx, esi, emem, "imports", ep, cols, ki)
+        # entries: (position, category, coefficient) of the import costs, then of the tariffs (market mode)
+        pos, cat, coef = [ki], [np.full(len(ki), "imports", dtype=object)], [ep[ki]]
         order_key = [eblk[ki]]
         kt = np.flatnonzero(et != 0.0)
         if len(kt):
@@ -98,11 +98,15 @@ def add(ctx: Ctx) -> None:
             if market:
                 tc = delta[eti] * et * MUSD
                 kc = np.flatnonzero((et != 0.0) & (tc != 0.0))
-                entries += _costs(ctx, esi, emem, "tariffs", tc, cols, kc)
+                pos.append(kc)
+                cat.append(np.full(len(kc), "tariffs", dtype=object))
+                coef.append(tc[kc])
                 order_key.append(eblk[kc])
-        if len(order_key) > 1:  # restore the interleaving by block (stable: imports before tariffs)
-            entries = [entries[i] for i in np.argsort(np.concatenate(order_key), kind="stable").tolist()]
-        ctx.costs.extend(entries)
+        pos, cat, coef = np.concatenate(pos), np.concatenate(cat), np.concatenate(coef)
+        if len(order_key) > 1:  # the interleaving by block of the per-block loop (stable: imports before tariffs)
+            o = np.argsort(np.concatenate(order_key), kind="stable")
+            pos, cat, coef = pos[o], cat[o], coef[o]
+        ctx.add_cost_arrays(esi[pos], (mem, pos % nM), cat if len(order_key) > 1 else "imports", coef, cols[pos])
         # imports from countries of concern, per balance key
         concern_in = ctx.concern_in
         hs = None
@@ -158,7 +162,7 @@ def add(ctx: Ctx) -> None:
         fc = np.repeat([-float(d.commodities[c]["export_price_factor"]) * MUSD for c in xc], per)
         P = np.concatenate([np.asarray(d.price[c], dtype=float)[gs, gt] for c in xc])
         rev = delta[ti] * P * fc
-        ctx.costs.extend(_costs(ctx, si, mem[mm], "export_revenue", rev, cols, np.flatnonzero(rev != 0.0)))
+        _costs(ctx, si, (mem, mm), "export_revenue", rev, cols, np.flatnonzero(rev != 0.0))
         # Σ_m X_mcts − Σ_p y_pc Q_pts ≤ 0, rows per (c, t, s)
         keys = [(c, t, s) for c in xc for t in d.years for s in d.scen]
         xrow = (np.repeat(np.arange(n), per) * nT + ti) * S + si
@@ -181,7 +185,7 @@ def add(ctx: Ctx) -> None:
         ti, si, mm = np.tile(gt, n), np.tile(gs, n), np.tile(gm, n)
         ctx.balance_add(mids[mm], np.repeat([ctx.commodity_index(c) for c in vc], per), ti, si, cols, -1.0)
         dc = np.repeat([float(d.commodities[c]["disposal_cost_usd_per_t"]) * MUSD for c in vc], per)
-        ctx.costs.extend(_costs(ctx, si, mem[mm], "disposal", delta[ti] * dc, cols, np.flatnonzero(dc != 0.0)))
+        _costs(ctx, si, (mem, mm), "disposal", delta[ti] * dc, cols, np.flatnonzero(dc != 0.0))
 
     # shortage: 0 ≤ H ≤ demand where a penalty applies
     hk, hm, hc, ht, hs_, ub = [], [], [], [], [], []
@@ -210,8 +214,8 @@ def add(ctx: Ctx) -> None:
         ctx.balance_add(hmi, np.concatenate(hc), ti, si, cols, 1.0)
         pens = {c: float(d.penalty(c)) * MUSD for c in {k[1] for k in hk}}
         pc = np.array([pens[k[1]] for k in hk])
-        ctx.costs.extend(_costs(ctx, si, np.array([k[0] for k in hk], dtype=object), "shortage", delta[ti] * pc,
-                                cols, np.flatnonzero(pc != 0.0)))
+        hnames = np.array([k[0] for k in hk], dtype=object)
+        _costs(ctx, si, (hnames, np.arange(len(hk))), "shortage", delta[ti] * pc, cols, np.flatnonzero(pc != 0.0))
 
 
 def present_commodities(ctx: Ctx) -> set:

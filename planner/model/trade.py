@@ -10,7 +10,6 @@ Cost: δ_t · route_cost_mnc · F_mncts, booked to the receiving member n.
 """
 from __future__ import annotations
 
-from itertools import repeat
 
 import numpy as np
 
@@ -42,10 +41,8 @@ def add(ctx: Ctx) -> None:
     cost = np.array([d.routes[r] * MUSD for r in routes], dtype=float)
     dc = np.repeat((np.asarray(d.delta, dtype=float)[None, :] * cost[:, None]).ravel(), S)
     keep = np.flatnonzero(dc != 0.0)
-    scen = np.array(d.scen, dtype=object)
     recv = np.array([n for (_m, n, _c) in routes], dtype=object)
-    ctx.costs.extend(zip(scen[si[keep]].tolist(), recv[keep // per].tolist(), repeat("transport"),
-                         dc[keep].tolist(), ctx.sink.handles(cols[keep])))
+    ctx.add_cost_arrays(si[keep], (recv, keep // per), "transport", dc[keep], cols[keep])
 
 
 def report(ctx: Ctx, sol) -> dict:

@@ -1,0 +1,51 @@
+"""Ctx.costs as arrays (planner.model.context.CostTerms): terms added as tuples and as arrays keep their order,
+read as tuples after the solve, and give the objective the same products in the same order (so the compiled
+model is the same to the bit)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from planner.model.context import CostTerms
+
+
+def _terms():
+    c = CostTerms()
+    c.scen, c.handles = ["base", "ban"], lambda cols: [int(j) for j in cols]
+    c.append(("base", "USA", "capex", 2.0, 7))
+    c.add_arrays(np.array([0, 1, -1]), (np.array(["EU", "JPN"], dtype=object), np.array([1, 0, 1])), "transport",
+                 np.array([0.5, 0.25, 3.0]), np.array([3, 4, 5]))
+    c.append((None, "KOR", "capex", 1.5, 9))
+    c.extend([("ban", None, "variable", 4.0, 2)])
+    c.add_arrays(np.array([1]), np.array(["MEX"], dtype=object), np.array(["tariffs"], dtype=object),
+                 np.array([0.125]), np.array([6]))
+    return c
+
+
+EXPECTED = [("base", "USA", "capex", 2.0, 7), ("base", "JPN", "transport", 0.5, 3), ("ban", "EU", "transport", 0.25, 4),
+            (None, "JPN", "transport", 3.0, 5), (None, "KOR", "capex", 1.5, 9), ("ban", None, "variable", 4.0, 2),
+            ("ban", "MEX", "tariffs", 0.125, 6)]
+
+
+def test_tuples_and_arrays_keep_their_order():
+    c = _terms()
+    assert list(c) == EXPECTED and len(c) == 7 and c[3] == EXPECTED[3]
+    c.append(("base", "AUS", "x", 1.0, 1))  # after reading: an ordinary list
+    assert c[-1] == ("base", "AUS", "x", 1.0, 1) and len(c) == 8
+
+
+def test_objective_arrays_weigh_scenario_terms_and_count_first_stage_once():
+    """By hand, weights base 0.75, ban 0.25: 2·0.75, 0.5·0.75, 0.25·0.25, 3 (first stage), 1.5, 4·0.25, 0.125·0.25."""
+    cols, coefs = _terms().objective_arrays({"base": 0.75, "ban": 0.25})
+    assert cols.tolist() == [7, 3, 4, 5, 9, 2, 6]
+    assert coefs.tolist() == pytest.approx([1.5, 0.375, 0.0625, 3.0, 1.5, 1.0, 0.03125], abs=0)
+    c = _terms()
+    w = {"base": 0.75, "ban": 0.25}
+    by_tuples = [coef if s is None else w[s] * coef for s, _m, _c, coef, _v in list(c)]
+    assert _terms().objective_arrays(w)[1].tolist() == by_tuples  # the same products, to the bit
+
+
+def test_slice_assignment_as_the_coalition_does():
+    c = _terms()
+    c[:] = [t for t in c if t[2] != "capex"]
+    assert [t[2] for t in c] == ["transport"] * 3 + ["variable", "tariffs"]
