@@ -17,7 +17,7 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
-from planner.model.context import TOL, Ctx, Slack, node_prices, scenario_weights, tidy
+from planner.model.context import TOL, Ctx, Slack, node_prices, nonzero_items, scenario_weights, tidy
 
 PROVIDES = ('balance_rows',)
 READS = ()
@@ -134,10 +134,7 @@ def report(ctx: Ctx, sol) -> dict:
         if val:
             terms[(m, c, t, s)]["imports_concern_t" if (x, c) in concern else "imports_other_t"] += val
             terms[(m, c, t, s)][f"imports_from_{x}_t"] += val
-    for (p, t, s), v in ctx.Q.items():
-        val = xval(v)
-        if not val:
-            continue
+    for (p, t, s), val in nonzero_items(ctx.Q, sol):
         proc = ctx.procs[p]
         m = proc["member"]
         terms[(m, proc["output"], t, s)]["production_t"] += val
@@ -151,17 +148,13 @@ def report(ctx: Ctx, sol) -> dict:
         if val:
             terms[(offs[o]["member"], offs[o]["commodity"], t, s)][
                 "offtake_concern_t" if offs[o]["country_of_concern"] else "offtake_t"] += val
-    for (m, n, c, t, s), v in ctx.F.items():
-        val = xval(v)
-        if val:
-            terms[(m, c, t, s)]["trade_out_t"] += val
-            terms[(n, c, t, s)]["trade_in_t"] += val
+    for (m, n, c, t, s), val in nonzero_items(ctx.F, sol):
+        terms[(m, c, t, s)]["trade_out_t"] += val
+        terms[(n, c, t, s)]["trade_in_t"] += val
     for name, comp in (("stock_draw_t", ctx.W), ("stock_fill_t", ctx.U), ("shortage_t", ctx.H),
                        ("exports_t", ctx.X), ("disposal_t", ctx.V)):
-        for k, v in comp.items():
-            val = xval(v)
-            if val:
-                terms[k][name] += val
+        for k, val in nonzero_items(comp, sol):
+            terms[k][name] += val
     keys = set(terms) | {(m, c, t, s) for (m, c) in d.demand for t in d.years for s in d.scen}
     cols = list(SUPPLY_IN) + list(SUPPLY_OUT) + [f"imports_from_{x}_t" for x in suppliers]
     rows = []

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter, UserList, defaultdict
+from collections.abc import Mapping
 from itertools import repeat
 from dataclasses import dataclass, field
 
@@ -400,6 +401,67 @@ class CostTerms(UserList):
         return np.concatenate(cols), np.concatenate(coefs)
 
 
+class OpsVars(Mapping):
+    """Operations variables over rows (a key head, a year) × every scenario, made by :meth:`Ctx.var_ops_rows`:
+    key head + (year, scenario) -> column number.  The columns are kept as an array in key order (``cols``); the
+    dict itself is made only when something reads the variables by key (a report, after the solve), so the build
+    makes no key tuple per column."""
+
+    def __init__(self, heads: list, years: list, t_idx: np.ndarray, scen: list, cols: np.ndarray):
+        self.heads, self.years, self.t_idx, self.scen, self.cols = heads, years, t_idx, scen, cols
+        self._d = None
+
+    def _dict(self) -> dict:
+        if self._d is None:
+            years, scen = self.years, self.scen
+            keys = [h + (years[t], s) for h, t in zip(self.heads, self.t_idx.tolist()) for s in scen]
+            self._d = dict(zip(keys, self.cols.tolist()))
+        return self._d
+
+    def __getitem__(self, k):
+        return self._dict()[k]
+
+    def __contains__(self, k) -> bool:
+        return k in self._dict()
+
+    def __iter__(self):
+        return iter(self._dict())
+
+    def __len__(self) -> int:
+        return len(self.cols)
+
+    def get(self, k, default=None):
+        return self._dict().get(k, default)
+
+    def nonzero(self, x: np.ndarray) -> list:
+        """(key, value) of the variables whose value in the solution ``x`` is not 0, in key order: only those
+        keys are made."""
+        vals = np.asarray(x, dtype=float)[self.cols]
+        idx = np.flatnonzero(vals)
+        S = len(self.scen)
+        heads, years, scen, t_idx = self.heads, self.years, self.scen, self.t_idx
+        rows, sc = idx // S, idx % S
+        return [(heads[r] + (years[t_idx[r]], scen[s]), v) for r, s, v in zip(rows.tolist(), sc.tolist(),
+                                                                              vals[idx].tolist())]
+
+    def keys(self):
+        return self._dict().keys()
+
+    def values(self):
+        return self._dict().values()
+
+    def items(self):
+        return self._dict().items()
+
+
+def nonzero_items(var, sol) -> list:
+    """(key, value) of the variables of ``var`` (key -> handle) whose value in ``sol`` is not 0, in key order."""
+    if isinstance(var, OpsVars) and sol.x is not None and sol.col_of is None:  # direct hand-off: columns
+        return var.nonzero(sol.x)
+    xval = sol.value_of()
+    return [(k, val) for k, v in var.items() if (val := xval(v))]
+
+
 class BalanceTerms(defaultdict):
     """``(m, c, t, s) -> [(coef, var), ...]``: the terms of the balance rows (SPEC §3 "Balance").
 
@@ -513,6 +575,7 @@ class Ctx:
         if tree is not None and self.d.S > 1 and (tree != np.arange(self.d.S)[None, :]).any():
             scen, years = self.d.scen, self.d.years
             self._rep = {(t, s): scen[tree[ti, si]] for ti, t in enumerate(years) for si, s in enumerate(scen)}
+            self._rep_idx = np.asarray(tree, dtype=np.int64)  # (year, scenario) -> the node's scenario
             size = defaultdict(int)
             for ti, t in enumerate(years):
                 for si in range(self.d.S):
@@ -570,6 +633,30 @@ class Ctx:
             node_bounds = None
         handles = dict(zip(uniq, self.sink.new_columns(name, uniq, domain, node_bounds, special)))
         return dict(zip(index, map(handles.__getitem__, canon)))
+
+    def var_ops_rows(self, name: str, heads: list, t_idx) -> dict:
+        """Operations variables (non-negative, no bounds) keyed head + (year, scenario) for every row (heads[i],
+        year index t_idx[i]) and every scenario, in that order: ``var(name, keys, ops=True)`` for those keys, with
+        the same columns in the same order, made by array arithmetic (the direct sink; :class:`OpsVars`).  Every
+        scenario of a node has the key, so none is fixed at 0."""
+        d = self.d
+        t_idx = np.asarray(t_idx, dtype=np.int64)
+        S, n_rows = d.S, len(heads)
+        if not self.direct:
+            years, scen = d.years, d.scen
+            return self.var(name, [h + (years[t], s) for h, t in zip(heads, t_idx.tolist()) for s in scen], ops=True)
+        start = self.sink.ncols
+        if self._rep is None:  # every (year, scenario) its own node
+            self.sink.new_columns(name, range(n_rows * S), NON_NEGATIVE_REALS, None, False)
+            cols = np.arange(start, start + n_rows * S, dtype=np.int64)
+        else:  # a key takes the column of its node's scenario; columns in the order the nodes are first met
+            code = np.repeat(np.arange(n_rows, dtype=np.int64) * S, S) + self._rep_idx[t_idx].ravel()
+            _u, first, inv = np.unique(code, return_index=True, return_inverse=True)
+            col = np.empty(len(first), dtype=np.int64)
+            col[np.argsort(first, kind="stable")] = start + np.arange(len(first), dtype=np.int64)
+            self.sink.new_columns(name, range(len(first)), NON_NEGATIVE_REALS, None, False)
+            cols = col[inv.ravel()]
+        return OpsVars(heads, d.years, t_idx, d.scen, cols)
 
     def set_domain(self, v, domain) -> None:
         """Change the domain of one variable made without explicit bounds (e.g. integer modules)."""
@@ -674,6 +761,8 @@ class Ctx:
 
     def cols_of(self, var: dict) -> np.ndarray:
         """Column numbers of a block's handles, in the block's key order."""
+        if isinstance(var, OpsVars):
+            return var.cols
         return self.sink.columns(list(var.values()))
 
     def balance_grid(self, m, c) -> list:

@@ -36,7 +36,7 @@ def add(ctx: Ctx) -> None:
     keys = sorted(ctx.cap, key=lambda k: (k[0], k[1]))
     scen = d.scen
     S = d.S
-    Q = ctx.var("production", [(p, t, s) for (p, t) in keys for s in scen], ops=True)
+    Q = ctx.var_ops_rows("production", [(p,) for (p, _t) in keys], [d.tix(t) for (_p, t) in keys])
     ctx.Q = Q
     if not keys:
         ctx.capacity_rows = ctx.add_rows("capacity", {})

@@ -145,9 +145,9 @@ def add(ctx: Ctx) -> None:
             xc.append(c)
         if _nn(row["disposal_cost_usd_per_t"]) is not None and c in present:
             vc.append(c)
-    full = [(m, t, s) for m in members for t in d.years for s in d.scen]
-    X = ctx.var("exports", [(m, c, t, s) for c in xc for (m, t, s) in full], ops=True)
-    V = ctx.var("disposal", [(m, c, t, s) for c in vc for (m, t, s) in full], ops=True)
+    yrs = np.arange(d.nT)
+    X = ctx.var_ops_rows("exports", [(m, c) for c in xc for m in members for _t in yrs], np.tile(yrs, len(xc) * nM))
+    V = ctx.var_ops_rows("disposal", [(m, c) for c in vc for m in members for _t in yrs], np.tile(yrs, len(vc) * nM))
     ctx.X, ctx.V = X, V
     per = nM * nT * S  # entries per commodity, member-major, then year, scenario
     gm = np.repeat(np.arange(nM), nT * S)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from planner.model.context import MUSD, TOL, Ctx
+from planner.model.context import MUSD, TOL, Ctx, nonzero_items
 from planner.model.supply import present_commodities
 
 PROVIDES = ('F',)
@@ -25,7 +25,7 @@ def add(ctx: Ctx) -> None:
     d = ctx.d
     present = present_commodities(ctx)
     routes = [(m, n, c) for (m, n, c) in d.routes if c in present]
-    F = ctx.var("flows", [(m, n, c, t, s) for (m, n, c) in routes for t in d.years for s in d.scen], ops=True)
+    F = ctx.var_ops_rows("flows", [r for r in routes for _t in d.years], np.tile(np.arange(d.nT), len(routes)))
     ctx.F = F
     if not routes:
         return
@@ -48,10 +48,8 @@ def add(ctx: Ctx) -> None:
 def report(ctx: Ctx, sol) -> dict:
     """``trade``: flows between members and their discounted transport cost."""
     d = ctx.d
-    xval = sol.value_of()
     rows = []
-    for (m, n, c, t, s), v in ctx.F.items():
-        val = xval(v)
+    for (m, n, c, t, s), val in nonzero_items(ctx.F, sol):
         if val > TOL:
             rows.append((m, n, c, t, s, val, d.delta[d.tix(t)] * d.routes[(m, n, c)] * val * MUSD))
     return {"trade": rows}

@@ -1,6 +1,7 @@
-"""Ctx.costs as arrays (planner.model.context.CostTerms): terms added as tuples and as arrays keep their order,
-read as tuples after the solve, and give the objective the same products in the same order (so the compiled
-model is the same to the bit)."""
+"""Registers kept as arrays during the build (issue 19): Ctx.costs (planner.model.context.CostTerms), whose terms
+added as tuples and as arrays keep their order, read as tuples after the solve, and give the objective the same
+products in the same order (so the compiled model is the same to the bit); and operations variables made by
+array arithmetic (Ctx.var_ops_rows, OpsVars), with the keys and columns of Ctx.var."""
 from __future__ import annotations
 
 import numpy as np
@@ -49,3 +50,39 @@ def test_slice_assignment_as_the_coalition_does():
     c = _terms()
     c[:] = [t for t in c if t[2] != "capex"]
     assert [t[2] for t in c] == ["transport"] * 3 + ["variable", "tariffs"]
+
+
+# ---------------------------------------------------------------- operations variables by array arithmetic
+def test_ops_rows_give_the_columns_and_keys_of_var():
+    """Ctx.var_ops_rows against Ctx.var(..., ops=True) on the example (its explicit scenario tree aliases
+    operations) and without a tree (foresight beyond the horizon): the same keys, in the same order, with the same
+    columns, and the same nonzero values read back."""
+    from pathlib import Path
+
+    from planner.input.load import load
+    from planner.model.build import build
+    from planner.model.context import OpsVars, nonzero_items
+    from planner.model.prepare import prepare
+
+    example = Path(__file__).resolve().parents[2] / "inputs" / "bloc_example.xlsx"
+    for ov in ({}, {"foresight_years": 99}):
+        d = prepare(load(str(example), ov))
+        ctx = build(d)
+        assert isinstance(ctx.F, OpsVars) and len(ctx.F) > 0
+        heads, t_idx = ctx.F.heads[:40], ctx.F.t_idx[:40]
+        a = ctx.var_ops_rows("check_a", heads, t_idx)
+        b = ctx.var("check_b", [h + (d.years[t], s) for h, t in zip(heads, t_idx.tolist()) for s in d.scen], ops=True)
+        assert list(a.keys()) == list(b.keys())
+        offset = min(b.values()) - int(a.cols.min())
+        assert [v + offset for v in a.values()] == list(b.values())  # the same aliasing, shifted by one block
+        x = np.zeros(ctx.ncols)
+        x[a.cols[::7]] = np.arange(1, len(a.cols[::7]) + 1)
+
+        class Sol:
+            col_of = None
+
+            def value_of(self):
+                return x.tolist().__getitem__
+
+        Sol.x = x
+        assert nonzero_items(a, Sol()) == [(k, float(x[c])) for k, c in a.items() if x[c]]
