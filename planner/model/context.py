@@ -7,7 +7,13 @@ Families add their own variables and rows and *contribute* terms to shared regis
 - ``costs``: tagged cost terms (scenario or None for first stage, member,
   category, coefficient in MUSD per unit, variable).  The objective is built
   from them and the results' cost tables evaluate the same terms, so every
-  reported number is traceable to one term.
+  reported number is traceable to one term.  Families may add them as arrays
+  (:meth:`Ctx.add_cost_arrays`, :class:`CostTerms`): they become tuples only
+  when something reads them so (the reports, after the solve).
+
+Operations variables over (key head, year) × every scenario can be made by array arithmetic
+(:meth:`Ctx.var_ops_rows`): their columns are an array, their key dict is made only when read by key
+(:class:`OpsVars`; :func:`nonzero_items` reads only the keys of nonzero values).
 
 Declared state: every attribute a family provides for later families (or for its own
 report) is a field of :class:`Ctx`, listed under the family that provides it; each family
