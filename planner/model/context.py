@@ -781,17 +781,9 @@ class Ctx:
         return g
 
     def add_cost_arrays(self, scen_idx, members, category, coefs, cols) -> None:
-        """Cost terms as arrays (:meth:`CostTerms.add_arrays`; scenario indexes into ``d.scen``, -1 first stage):
-        kept as arrays with the direct sink, as tuples with the Pyomo sink."""
-        if self.direct:
-            self.costs.add_arrays(scen_idx, members, category, coefs, cols)
-            return
-        scen = np.array(list(self.d.scen) + [None], dtype=object)
-        cat = repeat(category) if isinstance(category, str) else np.asarray(category).tolist()
-        names, codes = members if isinstance(members, tuple) else (members, np.arange(len(coefs)))
-        self.costs.extend(zip(scen[np.asarray(scen_idx, dtype=np.int64)].tolist(),
-                              np.asarray(names, dtype=object)[np.asarray(codes, dtype=np.int64)].tolist(), cat,
-                              np.asarray(coefs, dtype=float).tolist(), self.sink.handles(cols)))
+        """Cost terms as arrays (:meth:`CostTerms.add_arrays`; scenario indexes into ``d.scen``, -1 first stage;
+        ``cols`` column numbers, turned into the sink's handles when the terms are read as tuples)."""
+        self.costs.add_arrays(scen_idx, members, category, coefs, cols)
 
     def cost(self, s, member, category, coef, var):
         if coef != 0.0:
