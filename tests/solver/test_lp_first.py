@@ -61,7 +61,6 @@ def test_a_rounded_relaxation_within_the_gap_is_the_answer(monkeypatch):
     res = H._solve_arrays(_arrays(), 0.0, mip_gap=0.1)
     assert res.objective == pytest.approx(24.0) and res.x[:2] == pytest.approx([2, 0.5])
     assert len(mips) == 1  # block 2 only
-    assert res.bound <= 6.5 + 15 + 2 + 1e-9
     starts = []
     real = H.new_highs
 
