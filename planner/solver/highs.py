@@ -471,6 +471,17 @@ def _in_threads(one, blocks, threads: int, done=None) -> dict | None:
         ex.shutdown(wait=False, cancel_futures=True)
 
 
+def _run_for_duals(h, running) -> np.ndarray | None:
+    """Run the LP in ``h`` (through ``running``: Ctrl-C cancels it) and return its row duals, or None when it was
+    interrupted or is not optimal with valid duals."""
+    if not running.run(h):
+        return None
+    sol = h.getSolution()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal or not sol.dual_valid:
+        return None
+    return np.asarray(sol.row_dual, dtype=float)
+
+
 def block_duals(blocks, cost, n_rows: int, time_limit: float, threads: int = 0):
     """Row duals (in HiGHS's scaled objective units) of the fixed-integer LP solved block by block, in
     parallel threads (HiGHS releases the GIL while it runs); None when a block does not solve to optimality."""
@@ -491,12 +502,9 @@ def block_duals(blocks, cost, n_rows: int, time_limit: float, threads: int = 0):
         basis = _memo_get(where) if memo else None
         if basis is not None:
             h.setBasis(basis)
-        if not running.run(h):
+        y = _run_for_duals(h, running)
+        if y is None:
             return None
-        sol = h.getSolution()
-        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal or not sol.dual_valid:
-            return None
-        y = np.asarray(sol.row_dual, dtype=float)
         if memo:
             _memo_put(key, y)
             _memo_put(where, h.getBasis())
@@ -618,17 +626,14 @@ class _Relaxed:
         if len(cr):
             h.changeRowsBounds(len(cr), cr, np.full(len(cr), -np.inf), np.full(len(cr), np.inf))
         h.setOptionValue("time_limit", max(1e-3, deadline - time.perf_counter()))
-        if not running.run(h):
+        y = _run_for_duals(h, running)
+        if y is None:
             return None
-        sol = h.getSolution()
-        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal or not sol.dual_valid:
-            return None
-        y = np.asarray(sol.row_dual, dtype=float)
         M = self.M
         cont = np.repeat(~self.is_int, np.diff(M.indptr))
         y[np.bincount(M.indices[cont], minlength=M.shape[0]) == 0] = 0.0
-        return _Fixed(np.asarray(sol.col_value, dtype=float), float(h.getInfo().objective_function_value), y,
-                      time.perf_counter() - t)
+        return _Fixed(np.asarray(h.getSolution().col_value, dtype=float), float(h.getInfo().objective_function_value),
+                      y, time.perf_counter() - t)
 
 
 def _relaxation_first(M: Csc, cs, lo, hi, rlo, rhi, is_int, cut, mip_gap: float, abs_gap: float, running,

@@ -10,6 +10,31 @@ import planner.solver.highs as H
 from test_mip_blocks import _arrays
 
 
+def _spy_highs(monkeypatch, method: str, record) -> list:
+    """Every HiGHS object made from now on records ``record(*args)`` of each call of ``method`` in the list
+    returned, then makes the call."""
+    seen = []
+    real = H.new_highs
+
+    class Spy:
+        def __init__(self, h):
+            self._h = h
+
+        def __getattr__(self, name):
+            attr = getattr(self._h, name)
+            if name != method:
+                return attr
+
+            def call(*a):
+                seen.append(record(*a))
+                return attr(*a)
+
+            return call
+
+    monkeypatch.setattr(H, "new_highs", lambda *a, **k: Spy(real(*a, **k)))
+    return seen
+
+
 def _mip_handoffs(monkeypatch):
     """Counts the hand-offs of models with an integer column (branch and bound runs)."""
     calls = []
@@ -61,21 +86,7 @@ def test_a_rounded_relaxation_within_the_gap_is_the_answer(monkeypatch):
     res = H._solve_arrays(_arrays(), 0.0, mip_gap=0.1)
     assert res.objective == pytest.approx(24.0) and res.x[:2] == pytest.approx([2, 0.5])
     assert len(mips) == 1  # block 2 only
-    starts = []
-    real = H.new_highs
-
-    class Spy:
-        def __init__(self, h):
-            self._h = h
-
-        def __getattr__(self, name):
-            return getattr(self._h, name)
-
-        def setSolution(self, n, idx, vals):
-            starts.append(np.asarray(vals, dtype=float).tolist())
-            return self._h.setSolution(n, idx, vals)
-
-    monkeypatch.setattr(H, "new_highs", lambda *a, **k: Spy(real(*a, **k)))
+    starts = _spy_highs(monkeypatch, "setSolution", lambda n, idx, vals: np.asarray(vals, dtype=float).tolist())
     del mips[:]
     res = H._solve_arrays(_arrays(), 0.0, mip_gap=0.05)
     assert res.objective == pytest.approx(24.0) and res.gap <= 0.05
@@ -88,21 +99,7 @@ def test_relaxation_basis_kept_in_a_sweep(monkeypatch):
     block 2's demand moves 2.5 -> 3.5 (x2 = 4, y2 = 0: 20 by hand, total 29); block 1 is reused whole."""
     monkeypatch.setattr(H, "SMALL_BLOCK_ROWS", 0)
     monkeypatch.setenv("PLANNER_MIP_BLOCKS", "on")
-    bases = []
-    real = H.new_highs
-
-    class Spy:
-        def __init__(self, h):
-            self._h = h
-
-        def __getattr__(self, name):
-            return getattr(self._h, name)
-
-        def setBasis(self, b):
-            bases.append(len(b.row_status))
-            return self._h.setBasis(b)
-
-    monkeypatch.setattr(H, "new_highs", lambda *a, **k: Spy(real(*a, **k)))
+    bases = _spy_highs(monkeypatch, "setBasis", lambda b: len(b.row_status))
     with H.reusing():
         H._solve_arrays(_arrays(), 0.0, mip_gap=0.0)
         assert bases == []
