@@ -154,16 +154,12 @@ def test_bad_time_limit_is_rejected(tmp_path, value, code):
 
 
 # ------------------------------------------------------------------ Ctrl-C during a solve
-@needs_generator
-@pytest.mark.parametrize("when", ["highs", "early"])
-def test_ctrl_c_stops_cleanly(tmp_path, hard_mip, when):
-    out = tmp_path / "out"
-    # HiGHS's defaults on the whole model, which keep this MIP busy for seconds (by blocks it takes < 0.5 s)
-    env = {**os.environ, "PLANNER_MIP_TUNING": "off", "PLANNER_MIP_BLOCKS": "off"}
-    proc = subprocess.Popen([sys.executable, "-m", "planner.cli", "solve", str(hard_mip), "-o", str(out),
-                             "--mip-gap", "0", "--time-limit", "300", *PLAIN], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, preexec_fn=sigint_default, env=env)
-    marker = "build:" if when == "highs" else "read "
+def _interrupt_solve(args: list, env: dict, marker: str, wait: float):
+    """Run ``planner solve ARGS``, send Ctrl-C ``wait`` seconds after a stderr line starting with ``marker``:
+    (return code, stdout, stderr with the lines read before, seconds from the signal to the exit)."""
+    proc = subprocess.Popen([sys.executable, "-m", "planner.cli", "solve", *map(str, args)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=sigint_default,
+                            env={**os.environ, **env})
     lines = []
     t0 = time.time()
     while time.time() - t0 < 120:
@@ -174,14 +170,24 @@ def test_ctrl_c_stops_cleanly(tmp_path, hard_mip, when):
         if ln.startswith(marker):
             break
     assert proc.poll() is None, "".join(lines)
-    if when == "highs":
-        time.sleep(1.0)  # hand-off (< 0.3 s) done: HiGHS is in branch and bound (4-10 s to optimality, by machine)
+    time.sleep(wait)
     t_sig = time.time()
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=60)
-    took = time.time() - t_sig
-    err = "".join(lines) + stderr
-    assert proc.returncode == 130, (proc.returncode, err[-2000:])
+    return proc.returncode, stdout, "".join(lines) + stderr, time.time() - t_sig
+
+
+@needs_generator
+@pytest.mark.parametrize("when", ["highs", "early"])
+def test_ctrl_c_stops_cleanly(tmp_path, hard_mip, when):
+    out = tmp_path / "out"
+    # HiGHS's defaults on the whole model, which keep this MIP busy for seconds (by blocks it takes < 0.5 s);
+    # after "build:" and 1 s the hand-off (< 0.3 s) is done: HiGHS is in branch and bound (4-10 s to optimality)
+    rc, stdout, err, took = _interrupt_solve(
+        [hard_mip, "-o", out, "--mip-gap", "0", "--time-limit", "300", *PLAIN],
+        {"PLANNER_MIP_TUNING": "off", "PLANNER_MIP_BLOCKS": "off"},
+        "build:" if when == "highs" else "read ", 1.0 if when == "highs" else 0.0)
+    assert rc == 130, (rc, err[-2000:])
     assert "interrupted" in err and "nothing was written" in err
     assert "Traceback" not in err + stdout and "KeyboardInterrupt" not in err
     assert not out.exists() or not any(out.iterdir()), list(out.iterdir())
@@ -194,30 +200,12 @@ def test_ctrl_c_stops_cleanly(tmp_path, hard_mip, when):
 def test_ctrl_c_stops_an_lp_solved_whole(tmp_path):
     """Preset XL is an LP that HiGHS solves whole in about 6 s on 2 cores.  HiGHS's interrupt checks are only
     subscribed once Ctrl-C comes (planner.solver.highs._run): the solve must still stop within a few simplex
-    iterations, not run to its end."""
+    iterations, not run to its end (1 s after "build:", the hand-off, < 0.5 s, is over)."""
     inp = write_instance(tmp_path / "xl.xlsx", PRESETS["XL"])
-    out = tmp_path / "out"
-    env = {**os.environ, "PLANNER_MIP_BLOCKS": "off"}
-    proc = subprocess.Popen([sys.executable, "-m", "planner.cli", "solve", str(inp), "-o", str(out)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=sigint_default,
-                            env=env)
-    lines = []
-    t0 = time.time()
-    while time.time() - t0 < 120:
-        ln = proc.stderr.readline()
-        if not ln:
-            break
-        lines.append(ln)
-        if ln.startswith("build:"):
-            break
-    assert proc.poll() is None, "".join(lines)
-    time.sleep(1.0)  # the hand-off (< 0.5 s) is over: HiGHS is in the simplex
-    t_sig = time.time()
-    proc.send_signal(signal.SIGINT)
-    _stdout, stderr = proc.communicate(timeout=60)
-    took = time.time() - t_sig
-    assert proc.returncode == 130, ("".join(lines) + stderr)[-2000:]
-    assert "interrupted" in stderr and "Traceback" not in stderr
+    rc, _stdout, err, took = _interrupt_solve([inp, "-o", tmp_path / "out"], {"PLANNER_MIP_BLOCKS": "off"},
+                                              "build:", 1.0)
+    assert rc == 130, err[-2000:]
+    assert "interrupted" in err and "Traceback" not in err
     assert took < 3.0, f"{took:.1f} s from Ctrl-C to exit"
 
 
