@@ -765,6 +765,8 @@ def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, co
             return hit
         if log_lines is not None:  # each block's HiGHS log to the solve's log, headed by the block's size
             log_lines(f"{head} ---\n")
+        # a block with the same rows and columns in the previous solve (a sweep point, a batch item): its solution
+        where = block_digest("block solution", R, C) if memo and mip else None
         rel = None
         if mip and first:  # the LP relaxation first: often integral here, and its basis starts the duals' LP
             where_rel = block_digest("block relaxation basis", R, C) if memo else None
@@ -778,16 +780,15 @@ def _solve_mip_blocks(A, cost, offset, lower, upper, integer, row_lo, row_hi, co
                 out = rel.x, rel.obj, rel.bound, rel.y if duals else None, False, rel.fixed_s
                 if memo:
                     _memo_put(key, out)
-                    _memo_put(block_digest("block solution", R, C), out[0])
+                    _memo_put(where, out[0])
                 return out
         h = new_highs(console)
         if log_lines is not None:
             _hooks(h, None, log_lines, console)
         h.setOptionValue("time_limit", max(1e-3, deadline - time.perf_counter()))
         h.setOptionValue("threads", 1)
-        # the start: the cheapest feasible of the solution of a block with the same rows and columns in the previous
-        # solve (a sweep point, a batch item) and the rounded relaxation's plan, else the plan's integers
-        where = block_digest("block solution", R, C) if memo and mip else None
+        # the start: the cheapest feasible of that previous solution and the rounded relaxation's plan, else the
+        # plan's integers
         before = _cheapest_feasible([_memo_get(where) if where is not None else None,
                                      rel.start if rel is not None else None], M, cs, lower[C], upper[C], rlo, rhi,
                                     is_int) if mip else None
