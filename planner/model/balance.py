@@ -30,26 +30,7 @@ def add(ctx: Ctx) -> None:
     nT, S = d.nT, d.S
     sidx = {s: i for i, s in enumerate(d.scen)}
     tix = {t: i for i, t in enumerate(d.years)}
-    # the families' term lists (dict.items: reading ``ctx.balance`` itself would turn the array chunks into lists)
-    lm, lc, lt, ls, lh, lv = [], [], [], [], [], []
-    midx, cidx = ctx.member_index, ctx.commodity_index
-    for (m, c, t, s), terms in dict.items(ctx.balance):
-        if not terms:
-            continue
-        n = len(terms)
-        lm += [midx(m)] * n
-        lc += [cidx(c)] * n
-        lt += [tix[t]] * n
-        ls += [sidx[s]] * n
-        lv += [coef for coef, _h in terms]
-        lh += [h for _c, h in terms]
-    mi, ci, ti, si, cols, coefs = ctx.balance_arrays()
-    mi = np.concatenate([mi, np.asarray(lm, dtype=np.int64)])
-    ci = np.concatenate([ci, np.asarray(lc, dtype=np.int64)])
-    ti = np.concatenate([ti, np.asarray(lt, dtype=np.int64)])
-    si = np.concatenate([si, np.asarray(ls, dtype=np.int64)])
-    cols = np.concatenate([cols, ctx.sink.columns(lh)])
-    coefs = np.concatenate([coefs, np.asarray(lv, dtype=float)])
+    mi, ci, ti, si, cols, coefs = ctx.term_arrays(ctx.balance)  # array chunks, then terms added one by one
     # demand: a row wherever demand > 0 (a structural infeasibility where no term can meet it)
     dm, dc, dt, ds, dv = [], [], [], [], []
     for (m, c), dem in d.demand.items():
@@ -74,9 +55,14 @@ def add(ctx: Ctx) -> None:
     tpos = pos(mi, ci, ti, si) if len(mi) else np.zeros(0, np.int64)
     dpos = pos(*(np.concatenate(a).astype(np.int64) if a else np.zeros(0, np.int64) for a in (dm, dc, dt, ds))) \
         if dm else np.zeros(0, np.int64)
-    uniq = np.unique(np.concatenate([tpos, dpos]))
-    row = np.searchsorted(uniq, tpos)
-    has_terms = np.bincount(row, minlength=len(uniq)) > 0
+    # the rows: positions with a term or a demand, marked over the dense (member, commodity, year, scenario) grid
+    tmark = np.zeros(D.size, dtype=bool)
+    tmark[tpos] = True
+    mark = tmark.copy()
+    mark[dpos] = True
+    uniq = np.flatnonzero(mark)
+    row = (np.cumsum(mark) - 1)[tpos]
+    has_terms = tmark[uniq]
     t_of = uniq // S % nT
     s_of = uniq % S
     mc = uniq // (S * nT)

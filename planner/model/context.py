@@ -468,13 +468,40 @@ def nonzero_items(var, sol) -> list:
     return [(k, val) for k, v in var.items() if (val := xval(v))]
 
 
-class BalanceTerms(defaultdict):
-    """``(m, c, t, s) -> [(coef, var), ...]``: the terms of the balance rows (SPEC §3 "Balance").
+class SparseOpsVars(OpsVars):
+    """Operations variables over explicit entries (key head heads[h_idx[k]], year index t_idx[k], scenario index
+    s_idx[k]), made by :meth:`Ctx.var_ops_sparse`: the columns are an array in entry order, the key dict is made
+    only when read by key."""
 
-    Families add terms one by one (``balance[k].append(term)``) or as arrays (:meth:`Ctx.balance_add`,
-    kept in ``chunks``).  Reading it (``get``, iterating, ``in``, ``len``) first turns the chunks into
-    term lists, so a reader sees every term; appending does not.  The balance family reads the arrays
-    directly."""
+    def __init__(self, heads: list, h_idx, years: list, t_idx, scen: list, s_idx, cols: np.ndarray):
+        self.heads, self.years, self.scen, self.cols = heads, years, scen, cols
+        self.h_idx, self.t_idx, self.s_idx = h_idx, t_idx, s_idx
+        self._d = None
+
+    def _dict(self) -> dict:
+        if self._d is None:
+            heads, years, scen = self.heads, self.years, self.scen
+            keys = [heads[h] + (years[t], scen[s]) for h, t, s in zip(self.h_idx.tolist(), self.t_idx.tolist(),
+                                                                     self.s_idx.tolist())]
+            self._d = dict(zip(keys, self.cols.tolist()))
+        return self._d
+
+    def nonzero(self, x: np.ndarray) -> list:
+        vals = np.asarray(x, dtype=float)[self.cols]
+        idx = np.flatnonzero(vals)
+        heads, years, scen = self.heads, self.years, self.scen
+        return [(heads[h] + (years[t], scen[s]), v) for h, t, s, v in zip(
+            self.h_idx[idx].tolist(), self.t_idx[idx].tolist(), self.s_idx[idx].tolist(), vals[idx].tolist())]
+
+
+class KeyedTerms(defaultdict):
+    """``(m, c, t, s) -> [(coef, var), ...]``: a register of terms per (member, commodity, year, scenario): the
+    balance rows' terms (SPEC §3 "Balance"), and the production and import registers the security rows read.
+
+    Families add terms one by one (``reg[k].append(term)``) or as arrays (:meth:`Ctx.terms_add`, kept in
+    ``chunks``).  Reading it by key (``get``, iterating, ``in``, ``len``) first turns the chunks into term
+    lists, so a reader sees every term; appending does not.  Readers that can take arrays read
+    :meth:`Ctx.term_arrays` instead, which turns nothing into lists."""
 
     def __init__(self):
         super().__init__(list)
@@ -483,15 +510,15 @@ class BalanceTerms(defaultdict):
         self.consumed = False
 
     def consume(self) -> None:
-        """The balance rows are made: the array chunks are let go (reading the terms after this is an error)."""
+        """The rows are made: the array chunks are let go (reading the terms after this is an error)."""
         self.consumed = bool(self.chunks)
         self.chunks = []
 
     def _flush(self):
         if self.consumed:
-            raise RuntimeError("the balance terms were read after the balance rows were made from them")
+            raise RuntimeError("the terms were read after the rows (e.g. the balance rows) were made from them")
         if self.chunks:
-            self.owner._flush_balance()
+            self.owner._flush_terms(self)
 
     def get(self, k, default=None):
         self._flush()
@@ -522,6 +549,9 @@ class BalanceTerms(defaultdict):
         return super().values()
 
 
+BalanceTerms = KeyedTerms  # the balance register's name in earlier code
+
+
 @dataclass
 class Ctx:
     d: ModelData
@@ -529,7 +559,7 @@ class Ctx:
     elastic: bool = False
     fixed: dict | None = None  # first-stage values to fix (stress tests, shadow prices)
     # shared registers
-    balance: dict = field(default_factory=lambda: BalanceTerms())  # (m,c,t,s) -> [(coef, var)], and array chunks
+    balance: dict = field(default_factory=lambda: KeyedTerms())  # (m,c,t,s) -> [(coef, var)], and array chunks
     costs: CostTerms = field(default_factory=CostTerms)  # (s or None, member, category, coef MUSD/unit, var)
     slacks: list = field(default_factory=list)         # (var, Slack)
     structural: list = field(default_factory=list)     # infeasibilities found before solving (Slack, amount)
@@ -540,16 +570,15 @@ class Ctx:
     B: dict = field(default_factory=dict)              # (p, y) -> modules built
     # production provides
     Q: dict = field(default_factory=dict)              # (p, t, s) -> output
-    output: dict = field(default_factory=lambda: defaultdict(list))     # (c,t,s) -> [(y_pc, Q)]
-    output_m: dict = field(default_factory=lambda: defaultdict(list))   # (m,c,t,s) -> [(y_pc, Q)]
-    input_use: dict = field(default_factory=lambda: defaultdict(list))  # (m,c,t,s) -> [(a_p, Q)]
+    output_m: dict = field(default_factory=lambda: KeyedTerms())   # (m,c,t,s) -> [(y_pc, Q)]
+    input_use: dict = field(default_factory=lambda: KeyedTerms())  # (m,c,t,s) -> [(a_p, Q)]
     capacity_rows: dict = field(default_factory=dict)
     # supply provides
     I: dict = field(default_factory=dict)              # (m, x, c, t, s) -> imports
     X: dict = field(default_factory=dict)              # (m, c, t, s) -> exports
     V: dict = field(default_factory=dict)              # (m, c, t, s) -> disposal
     H: dict = field(default_factory=dict)              # (m, c, t, s) -> shortage
-    concern_in: dict = field(default_factory=lambda: defaultdict(list))  # (m,c,t,s) -> concern import terms
+    concern_in: dict = field(default_factory=lambda: KeyedTerms())  # (m,c,t,s) -> concern import terms
     tariff_terms: list = field(default_factory=list)   # (m, t, s, T USD/t, I)
     # offtakes provides
     Z: dict = field(default_factory=dict)              # offtake -> signed
@@ -573,7 +602,8 @@ class Ctx:
     eta: object = None                                 # VaR variable η (λ > 0)
 
     def __post_init__(self):
-        self.balance.owner = self
+        for reg in (self.balance, self.output_m, self.input_use, self.concern_in):
+            reg.owner = self
         self.costs.scen, self.costs.handles = list(self.d.scen), self.sink.handles
         self._grids = {}
         tree = getattr(self.d, "tree", None)
@@ -664,6 +694,63 @@ class Ctx:
             cols = col[inv.ravel()]
         return OpsVars(heads, d.years, t_idx, d.scen, cols)
 
+    def var_ops_sparse(self, name: str, heads: list, h_idx, t_idx, s_idx, lo=None, hi=None) -> dict:
+        """Operations variables (non-negative) for the entries k: key heads[h_idx[k]] + (year t_idx[k], scenario
+        s_idx[k]), with bounds lo[k] ≤ · ≤ hi[k] where given: ``var(name, keys, bounds, ops=True)`` for those keys,
+        with the same columns in the same order and the same bounds, made by array arithmetic (the direct sink;
+        :class:`SparseOpsVars`).  Under a scenario tree, entries of one node share its column, bounded by the
+        tightest of their bounds; a node some of whose scenarios lack the entry is fixed at 0."""
+        d = self.d
+        h_idx, t_idx, s_idx = (np.asarray(a, dtype=np.int64) for a in (h_idx, t_idx, s_idx))
+        n = len(h_idx)
+        if lo is not None or hi is not None:
+            lo = np.zeros(n) if lo is None else np.maximum(0.0, np.asarray(lo, dtype=float))
+            hi = np.full(n, _INF) if hi is None else np.asarray(hi, dtype=float)
+        if not self.direct:
+            years, scen = d.years, d.scen
+            keys = [heads[h] + (years[t], scen[s]) for h, t, s in zip(h_idx.tolist(), t_idx.tolist(),
+                                                                     s_idx.tolist())]
+            bounds = None if lo is None else dict(zip(keys, zip(lo.tolist(), hi.tolist()))).__getitem__
+            return self.var(name, keys, bounds=bounds, ops=True)
+        start = self.sink.ncols
+        nT, S = d.nT, d.S
+        if self._rep is None:
+            node_lo, node_hi, special = lo, hi, lo is not None
+            cols = np.arange(start, start + n, dtype=np.int64)
+            m = n
+        else:
+            rep = self._rep_idx[t_idx, s_idx]
+            code = (h_idx * nT + t_idx) * S + rep
+            _u, first, inv = np.unique(code, return_index=True, return_inverse=True)
+            inv = inv.ravel()
+            m = len(first)
+            order = np.empty(m, dtype=np.int64)  # node (sorted code) -> its rank in first-seen order
+            order[np.argsort(first, kind="stable")] = np.arange(m, dtype=np.int64)
+            cols = start + order[inv]
+            size = np.zeros((nT, S), dtype=np.int64)  # scenarios per node (year, node's scenario)
+            np.add.at(size, (np.repeat(np.arange(nT), S), self._rep_idx.ravel()), 1)
+            count = np.bincount(inv, minlength=m)
+            ucode = code[first]
+            partial = count < size[ucode // S % nT, ucode % S]
+            special = lo is not None or bool(partial.any())
+            node_lo = node_hi = None
+            if special:
+                node_lo = np.full(m, -_INF)
+                node_hi = np.full(m, _INF)
+                np.maximum.at(node_lo, inv, 0.0 if lo is None else lo)
+                np.minimum.at(node_hi, inv, _INF if hi is None else hi)
+                node_hi[partial] = np.minimum(node_hi[partial], 0.0)
+                node_lo[partial] = np.minimum(node_lo[partial], 0.0)
+                # in first-seen order, as the columns
+                rank = np.argsort(order, kind="stable")
+                node_lo, node_hi = node_lo[rank], node_hi[rank]
+        self.sink.new_columns(name, range(m), NON_NEGATIVE_REALS, None, special)
+        if node_lo is not None:
+            cr = range(start, start + m)
+            self.sink.col_lo.update(zip(cr, np.maximum(0.0, node_lo).tolist()))
+            self.sink.col_hi.update(zip(cr, node_hi.tolist()))
+        return SparseOpsVars(heads, h_idx, d.years, t_idx, d.scen, s_idx, cols)
+
     def set_domain(self, v, domain) -> None:
         """Change the domain of one variable made without explicit bounds (e.g. integer modules)."""
         self.sink.set_domain(v, domain)
@@ -710,10 +797,48 @@ class Ctx:
         """Balance terms as arrays: coefs[k] · column cols[k] in the balance row of member
         ``self.member_names[mi[k]]``, commodity ``self.commodity_names[ci[k]]`` (indexes from
         :meth:`member_index`, :meth:`commodity_index`), year index ti[k], scenario index si[k]."""
+        self.terms_add(self.balance, mi, ci, ti, si, cols, coefs)
+
+    def terms_add(self, reg: KeyedTerms, mi, ci, ti, si, cols, coefs) -> None:
+        """Terms as arrays into the register ``reg`` (as :meth:`balance_add`)."""
         n = len(cols)
         as_i = lambda a: np.broadcast_to(np.asarray(a, dtype=np.int64), (n,))
-        self.balance.chunks.append((as_i(mi), as_i(ci), as_i(ti), as_i(si), np.asarray(cols, dtype=np.int64),
-                                 np.broadcast_to(np.asarray(coefs, dtype=float), (n,))))
+        reg.chunks.append((as_i(mi), as_i(ci), as_i(ti), as_i(si), np.asarray(cols, dtype=np.int64),
+                           np.broadcast_to(np.asarray(coefs, dtype=float), (n,))))
+
+    def term_arrays(self, reg: KeyedTerms):
+        """Every term of the register ``reg`` as arrays (mi, ci, ti, si, cols, coefs), turning nothing into lists:
+        the array chunks in the order they were added, then the terms appended one by one (in key order).  The
+        chunks are merged into one on the first read, so later reads cost nothing; the arrays are shared with the
+        register: do not change them in place."""
+        if len(reg.chunks) > 1:
+            reg.chunks = [tuple(np.concatenate([c[i] for c in reg.chunks]) for i in range(6))]
+        ch = list(reg.chunks)
+        lm, lc, lt, ls, lh, lv = [], [], [], [], [], []
+        midx, cidx = self.member_index, self.commodity_index
+        tix = self.d.tix
+        sidx = self.__dict__.get("_sidx")
+        if sidx is None:
+            sidx = self.__dict__["_sidx"] = {s: i for i, s in enumerate(self.d.scen)}
+        for (m, c, t, s), terms in dict.items(reg):
+            if not terms:
+                continue
+            n = len(terms)
+            lm += [midx(m)] * n
+            lc += [cidx(c)] * n
+            lt += [tix(t)] * n
+            ls += [sidx[s]] * n
+            lv += [coef for coef, _h in terms]
+            lh += [h for _c, h in terms]
+        if lh:
+            ch.append(tuple(np.asarray(a, dtype=np.int64) for a in (lm, lc, lt, ls)) + (self.sink.columns(lh),
+                                                                                         np.asarray(lv, dtype=float)))
+        if not ch:
+            z = np.zeros(0, dtype=np.int64)
+            return z, z, z, z, z, np.zeros(0)
+        if len(ch) == 1:
+            return ch[0]
+        return tuple(np.concatenate([c[i] for c in ch]) for i in range(6))
 
     def member_index(self, m) -> int:
         ids = self.__dict__.setdefault("_mid", {})
@@ -731,39 +856,67 @@ class Ctx:
             self.__dict__.setdefault("commodity_names", []).append(c)
         return i
 
-    def balance_arrays(self):
-        """All array-added balance terms so far, concatenated: (mi, ci, ti, si, cols, coefs)."""
-        ch = self.balance.chunks
-        if not ch:
-            z = np.zeros(0, dtype=np.int64)
-            return z, z, z, z, z, np.zeros(0)
-        return tuple(np.concatenate([c[i] for c in ch]) for i in range(6))
-
-    def _flush_balance(self) -> None:
-        """The array chunks -> term lists, chunk by chunk (each let go when done, so the lists and a whole
-        second copy of the terms do not coexist), grouped by balance key; each key's terms keep their order."""
-        mn, cn = self.__dict__.get("member_names", []), self.__dict__.get("commodity_names", [])
-        years, scen = self.d.years, self.d.scen
-        nC, nT, S = len(cn), len(years), len(scen)
-        bal = self.balance
+    def _flush_terms(self, bal: KeyedTerms) -> None:
+        """A register's array chunks -> term lists, chunk by chunk (each let go when done, so the lists and a whole
+        second copy of the terms do not coexist), grouped by key; each key's terms keep their order."""
         chunks = bal.chunks
         bal.chunks = []
         chunks.reverse()
         while chunks:
-            mi, ci, ti, si, cols, coefs = chunks.pop()
-            if not len(cols):
-                continue
-            flat = ((mi * nC + ci) * nT + ti) * S + si
-            order = np.argsort(flat, kind="stable")
-            f = flat[order]
-            starts = np.flatnonzero(np.r_[True, f[1:] != f[:-1]])
-            ends = np.r_[starts[1:], len(f)]
-            terms = list(zip(coefs[order].tolist(), self.sink.handles(cols[order])))
-            u = f[starts]
-            del mi, ci, ti, si, cols, coefs, flat, order, f
-            for m, c, t, s, a, b in zip((u // (S * nT * nC)).tolist(), (u // (S * nT) % nC).tolist(),
-                                        (u // S % nT).tolist(), (u % S).tolist(), starts.tolist(), ends.tolist()):
-                bal[(mn[m], cn[c], years[t], scen[s])].extend(terms[a:b])
+            self._group_terms(chunks.pop(), bal)
+
+    def _group_terms(self, arrays, out) -> None:
+        """Terms given as arrays (mi, ci, ti, si, cols, coefs) -> ``out[(m, c, t, s)]`` lists (extended), each key's
+        terms in their order."""
+        mi, ci, ti, si, cols, coefs = arrays
+        if not len(cols):
+            return
+        mn, cn = self.__dict__.get("member_names", []), self.__dict__.get("commodity_names", [])
+        years, scen = self.d.years, self.d.scen
+        nC, nT, S = len(cn), len(years), len(scen)
+        flat = ((mi * nC + ci) * nT + ti) * S + si
+        order = np.argsort(flat, kind="stable")
+        f = flat[order]
+        starts = np.flatnonzero(np.r_[True, f[1:] != f[:-1]])
+        ends = np.r_[starts[1:], len(f)]
+        terms = list(zip(coefs[order].tolist(), self.sink.handles(cols[order])))
+        u = f[starts]
+        del mi, ci, ti, si, cols, coefs, flat, order, f
+        for m, c, t, s, a, b in zip((u // (S * nT * nC)).tolist(), (u // (S * nT) % nC).tolist(),
+                                    (u // S % nT).tolist(), (u % S).tolist(), starts.tolist(), ends.tolist()):
+            out[(mn[m], cn[c], years[t], scen[s])].extend(terms[a:b])
+
+    def terms_by_key(self, reg: KeyedTerms, commodities) -> dict:
+        """``(m, c, t, s) -> [(coef, var), ...]`` of the register's terms of the given commodities only (the
+        register itself is left as it is)."""
+        arrays = self.term_arrays(reg)
+        ids = [self._cid[c] for c in commodities if c in self.__dict__.get("_cid", {})]
+        keep = np.flatnonzero(np.isin(arrays[1], ids))
+        out = defaultdict(list)
+        self._group_terms(tuple(a[keep] for a in arrays), out)
+        return out
+
+    def var_arrays(self, var) -> tuple:
+        """Variables keyed (m, c, t, s) as arrays (mi, ci, ti, si, cols), in key order (indexes as
+        :meth:`balance_add`'s)."""
+        midx, cidx = self.member_index, self.commodity_index
+        if isinstance(var, OpsVars):
+            heads = var.heads
+            hm = np.array([midx(h[0]) for h in heads], dtype=np.int64)
+            hc = np.array([cidx(h[1]) for h in heads], dtype=np.int64)
+            if isinstance(var, SparseOpsVars):
+                return hm[var.h_idx], hc[var.h_idx], var.t_idx, var.s_idx, var.cols
+            S = len(var.scen)
+            n = len(heads)
+            return (np.repeat(hm, S), np.repeat(hc, S), np.repeat(var.t_idx, S), np.tile(np.arange(S), n),
+                    var.cols)
+        sidx = {s: i for i, s in enumerate(self.d.scen)}
+        tix = self.d.tix
+        keys = list(var)
+        return (np.array([midx(k[0]) for k in keys], dtype=np.int64),
+                np.array([cidx(k[1]) for k in keys], dtype=np.int64),
+                np.array([tix(k[2]) for k in keys], dtype=np.int64),
+                np.array([sidx[k[3]] for k in keys], dtype=np.int64), self.cols_of(var))
 
     def cols_of(self, var: dict) -> np.ndarray:
         """Column numbers of a block's handles, in the block's key order."""
@@ -830,6 +983,15 @@ TOL = 1e-7
 def tidy(x: float) -> float:
     """0 for solver noise below TOL, else x."""
     return 0.0 if abs(x) < TOL else x
+
+
+def column_values(ctx: Ctx, sol, cols) -> np.ndarray:
+    """The solution's values of the sink's columns ``cols`` (0 without a solution)."""
+    cols = np.asarray(cols, dtype=np.int64)
+    if sol.x is not None and sol.col_of is None:  # direct hand-off: handles are columns
+        return np.asarray(sol.x, dtype=float)[cols]
+    xval = sol.value_of()
+    return np.fromiter((xval(v) for v in ctx.sink.handles(cols)), dtype=float, count=len(cols))
 
 
 def scenario_weights(ctx: Ctx, sol) -> np.ndarray:

@@ -30,6 +30,8 @@ def add(ctx: Ctx) -> None:
     market = d.settings["objective"] == "market"
     ctx.support_terms = []
     vlim = {}
+    floors = [c for c, row in d.commodities.items() if _nn(row["floor_price_usd_per_t"]) is not None and c in d.price]
+    output_m = ctx.terms_by_key(ctx.output_m, floors)
     for c, row in d.commodities.items():
         floor = _nn(row["floor_price_usd_per_t"])
         if floor is None or c not in d.price:
@@ -37,7 +39,7 @@ def add(ctx: Ctx) -> None:
         for si, s in enumerate(d.scen):
             for ti, t in enumerate(d.years):
                 gap = max(0.0, floor - d.price[c][si, ti])
-                out_m = [(m, y, q) for m in d.members for y, q in ctx.output_m.get((m, c, t, s), [])]
+                out_m = [(m, y, q) for m in d.members for y, q in output_m.get((m, c, t, s), [])]
                 vs = [(m, ctx.V[m, c, t, s]) for m in d.members if (m, c, t, s) in ctx.V]
                 if vs:
                     vlim[(c, t, s)] = ([(1.0, v) for _, v in vs] + [(-y, q) for _, y, q in out_m], "<=", 0.0)

@@ -11,28 +11,23 @@ Balance contributions at member m_p: + Q_pts for the main output c_p;
 Cost: δ_t · variable_cost_p · Q_pts (input purchases are paid where the input
 is bought).
 
-Registers for other families: ``output[(c,t,s)]`` and ``output_m[(m,c,t,s)]``
-(y_pc · Q terms: bloc/own output), ``input_use[(m,c,t,s)]`` (a_p · Q terms).
+Registers for other families (as arrays, :meth:`Ctx.term_arrays`): ``output_m[(m,c,t,s)]``
+(y_pc · Q terms: own output), ``input_use[(m,c,t,s)]`` (a_p · Q terms).
 """
 from __future__ import annotations
-
-from collections import defaultdict
 
 import numpy as np
 
 from planner.model.context import MUSD, TOL, Ctx, tidy
 
-PROVIDES = ('Q', 'output', 'output_m', 'input_use', 'capacity_rows')
+PROVIDES = ('Q', 'output_m', 'input_use', 'capacity_rows')
 READS = ('procs', 'cap')
 
 
 def add(ctx: Ctx) -> None:
-    """Columns, capacity rows, balance terms and costs as arrays over (process, year) × scenario; the
-    output and input registers as term lists (other families read them per key)."""
+    """Columns, capacity rows, balance terms, costs and the output and input registers as arrays over
+    (process, year) × scenario."""
     d = ctx.d
-    ctx.output = output = defaultdict(list)
-    ctx.output_m = output_m = defaultdict(list)
-    ctx.input_use = input_use = defaultdict(list)
     keys = sorted(ctx.cap, key=lambda k: (k[0], k[1]))
     scen = d.scen
     S = d.S
@@ -43,9 +38,8 @@ def add(ctx: Ctx) -> None:
         return
     cols = ctx.cols_of(Q)  # (p, t) then scenario
     K = len(keys)
-    hq = ctx.sink.handles(cols)
     # balance terms (member, commodity, year, coefficient) per (p, t), for all its scenarios
-    bm, bc, bt, bk, bv = [], [], [], [], []
+    bm, bc, bt, bk, bv, bin_ = [], [], [], [], [], []  # bin_: the input (else an output)
     # capacity rows: Q − Σ avail · module_tpa · B ≤ avail · existing
     mk, mcol, mv = [], [], []
     hi, vcost, members = [], [], []
@@ -65,12 +59,14 @@ def add(ctx: Ctx) -> None:
             bt.append(ti)
             bk.append(i)
             bv.append(y)
+            bin_.append(False)
         if inp is not None:
             bm.append(mi)
             bc.append(ctx.commodity_index(inp))
             bt.append(ti)
             bk.append(i)
             bv.append(-a)
+            bin_.append(True)
         for mt, b in mods:
             mk.append(i)
             mcol.append(b)
@@ -78,19 +74,18 @@ def add(ctx: Ctx) -> None:
         hi.append(avail * ex)
         vcost.append(d.delta[ti] * vc * MUSD)
         members.append(m)
-        # the registers other families read, per key
-        for si, s in enumerate(scen):
-            q = hq[i * S + si]
-            for c, y in outs:
-                output[(c, t, s)].append((y, q))
-                output_m[(m, c, t, s)].append((y, q))
-            if inp is not None:
-                input_use[(m, inp, t, s)].append((a, q))
     si = np.arange(S)
     bk = np.asarray(bk, dtype=np.int64)
     n = len(bk)
-    ctx.balance_add(np.repeat(bm, S), np.repeat(bc, S), np.repeat(bt, S), np.tile(si, n),
-                    cols.reshape(K, S)[np.repeat(bk, S), np.tile(si, n)], np.repeat(np.asarray(bv, dtype=float), S))
+    em, ec, et, es = np.repeat(bm, S), np.repeat(bc, S), np.repeat(bt, S), np.tile(si, n)
+    ecols = cols.reshape(K, S)[np.repeat(bk, S), es]
+    ev = np.repeat(np.asarray(bv, dtype=float), S)
+    ctx.balance_add(em, ec, et, es, ecols, ev)
+    # the registers the security, export and floor rows read: y_pc · Q (own output), a_p · Q (input use)
+    u = np.repeat(np.asarray(bin_, dtype=bool), S)
+    o, u = np.flatnonzero(~u), np.flatnonzero(u)
+    ctx.terms_add(ctx.output_m, em[o], ec[o], et[o], es[o], ecols[o], ev[o])
+    ctx.terms_add(ctx.input_use, em[u], ec[u], et[u], es[u], ecols[u], -ev[u])
     # variable cost per (p, t, s), as ctx.cost (zero terms left out)
     vcost = np.repeat(np.asarray(vcost, dtype=float), S)
     keep = np.flatnonzero(vcost != 0.0)

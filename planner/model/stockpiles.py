@@ -64,10 +64,11 @@ def add(ctx: Ctx) -> None:
         if _nn(sp["capex_usd_per_t"]) is not None:
             kidx += [k + (y,) for y in range(y0, y1 - int(sp["lead_time_years"]) + 1)]
     K = ctx.var("stock_build", kidx, special=True)
-    ops_idx = [k + (t, s) for k in keys for t in d.years for s in d.scen]
-    L = ctx.var("stock_level", ops_idx, ops=True)
-    U = ctx.var("stock_fill", ops_idx, ops=True)
-    W = ctx.var("stock_draw", ops_idx, ops=True)
+    heads = [k for k in keys for _t in d.years]  # every (stockpile, year) × every scenario
+    t_idx = np.tile(np.arange(d.nT), len(keys))
+    L = ctx.var_ops_rows("stock_level", heads, t_idx)
+    U = ctx.var_ops_rows("stock_fill", heads, t_idx)
+    W = ctx.var_ops_rows("stock_draw", heads, t_idx)
     ctx.K, ctx.L, ctx.U, ctx.W = K, L, U, W
 
     capterms = {(m, c, t): [] for (m, c) in keys for t in d.years}

@@ -28,7 +28,7 @@ from planner.model.context import MUSD, Ctx
 from planner.model.prepare import _nn
 
 PROVIDES = ('I', 'X', 'V', 'H', 'concern_in', 'tariff_terms')
-READS = ('output',)
+READS = ('output_m',)
 
 
 def _costs(ctx: Ctx, scen_idx, members, category: str, coefs, cols, keep) -> None:
@@ -43,7 +43,6 @@ def add(ctx: Ctx) -> None:
     per (commodity, member) of exports, disposal and shortage."""
     d = ctx.d
     market = d.settings["objective"] == "market"
-    ctx.concern_in = defaultdict(list)
     ctx.tariff_terms = []  # (m, t, s, coef USD/t, var)
     members = d.members
     nM, nT, S = len(members), d.nT, d.S
@@ -51,28 +50,29 @@ def add(ctx: Ctx) -> None:
     mids = np.array([ctx.member_index(m) for m in members], dtype=np.int64)
     delta = np.asarray(d.delta, dtype=float)
     # imports: blocks (supplier row, scenario, year) where the supplier is available, members inside
-    idx, blocks = [], []  # blocks: (supplier row, si array, ti array, availability array)
+    blocks = []  # (supplier row, si array, ti array, availability array)
     for x in d.suppliers:
         key = (x["supplier"], x["commodity"])
         if key not in d.sprice:
             continue
         av = np.asarray(d.avail(*key), dtype=float)
-        sj, tj = np.nonzero(av > 0)  # scenario-major, as the index
+        sj, tj = np.nonzero(av > 0)  # scenario-major
         if not len(sj):
             continue
         blocks.append((x, sj, tj, av[sj, tj]))
-        ys, sc = d.years, d.scen
-        idx += [(m, key[0], key[1], ys[t], sc[s]) for s, t in zip(sj.tolist(), tj.tolist()) for m in members]
-    I = ctx.var("imports", idx, ops=True)
+    # the variables: blocks (supplier row, scenario, year), the members inside; key (m, x, c, t, s)
+    nb = np.array([len(b[1]) for b in blocks], dtype=np.int64)
+    B = int(nb.sum())
+    xrow = np.repeat(np.arange(len(blocks)), nb)
+    bsi = np.concatenate([b[1] for b in blocks]) if blocks else np.zeros(0, np.int64)
+    bti = np.concatenate([b[2] for b in blocks]) if blocks else np.zeros(0, np.int64)
+    heads = [(m, b[0]["supplier"], b[0]["commodity"]) for b in blocks for m in members]
+    I = ctx.var_ops_sparse("imports", heads, (np.repeat(xrow, nM) * nM + np.tile(np.arange(nM), B)),
+                           np.repeat(bti, nM), np.repeat(bsi, nM))
     ctx.I = I
     if blocks:
         cols = ctx.cols_of(I)  # supplier, scenario, year, member
-        nb = np.array([len(b[1]) for b in blocks])
-        B = int(nb.sum())
-        bsi = np.concatenate([b[1] for b in blocks])
-        bti = np.concatenate([b[2] for b in blocks])
         bav = np.concatenate([b[3] for b in blocks])
-        xrow = np.repeat(np.arange(len(blocks)), nb)
         bci = np.array([ctx.commodity_index(b[0]["commodity"]) for b in blocks])[xrow]
         price = np.concatenate([delta[b[2]] * d.sprice[(b[0]["supplier"], b[0]["commodity"])][b[1], b[2]]
                                 for b in blocks]) * MUSD
@@ -107,18 +107,11 @@ def add(ctx: Ctx) -> None:
             o = np.argsort(np.concatenate(order_key), kind="stable")
             pos, cat, coef = pos[o], cat[o], coef[o]
         ctx.add_cost_arrays(esi[pos], (mem, pos % nM), cat if len(order_key) > 1 else "imports", coef, cols[pos])
-        # imports from countries of concern, per balance key
-        concern_in = ctx.concern_in
-        hs = None
-        for b, x in enumerate(b[0] for b in blocks):
-            if not x["country_of_concern"]:
-                continue
-            hs = ctx.sink.handles(cols) if hs is None else hs
-            c, first = x["commodity"], int(nb[:b].sum())
-            for j in range(first, first + int(nb[b])):
-                t, s = d.years[int(bti[j])], d.scen[int(bsi[j])]
-                for mpos, m in enumerate(members):
-                    concern_in[(m, c, t, s)].append((1.0, hs[j * nM + mpos]))
+        # imports from countries of concern (a register the security rows read)
+        concern = np.repeat(np.array([bool(b[0]["country_of_concern"]) for b in blocks])[xrow], nM)
+        kc = np.flatnonzero(concern)
+        if len(kc):
+            ctx.terms_add(ctx.concern_in, np.tile(mids, B)[kc], np.repeat(bci, nM)[kc], eti[kc], esi[kc], cols[kc], 1.0)
         # supplier limits: Σ_m I ≤ max_tpa · availability, per block of a supplier with a finite max_tpa
         capb = np.array([_nn(b[0]["max_tpa"]) is not None for b in blocks])[xrow]
         if capb.any():
@@ -138,10 +131,10 @@ def add(ctx: Ctx) -> None:
 
     # exports, disposal
     present = present_commodities(ctx)
+    made = made_commodities(ctx)
     xc, vc = [], []
     for c, row in d.commodities.items():
-        if _nn(row["export_price_factor"]) is not None and c in d.price and any(
-                ctx.output.get((c, t, s)) for t in d.years for s in d.scen):
+        if _nn(row["export_price_factor"]) is not None and c in d.price and c in made:
             xc.append(c)
         if _nn(row["disposal_cost_usd_per_t"]) is not None and c in present:
             vc.append(c)
@@ -166,16 +159,14 @@ def add(ctx: Ctx) -> None:
         # Σ_m X_mcts − Σ_p y_pc Q_pts ≤ 0, rows per (c, t, s)
         keys = [(c, t, s) for c in xc for t in d.years for s in d.scen]
         xrow = (np.repeat(np.arange(n), per) * nT + ti) * S + si
-        orow, ocol, ocoef = [], [], []
-        for r, k in enumerate(keys):
-            terms = ctx.output[k]
-            orow += [r] * len(terms)
-            for y, q in terms:
-                ocoef.append(-y)
-                ocol.append(q)
-        ctx.sink.add_rows_arrays("export_limit", keys, np.concatenate([xrow, np.asarray(orow, dtype=np.int64)]),
-                                 np.concatenate([cols, ctx.sink.columns(ocol)]),
-                                 np.concatenate([np.ones(len(cols)), np.asarray(ocoef, dtype=float)]),
+        _om, oc, ot, os_, ocol, oy = ctx.term_arrays(ctx.output_m)
+        xi = [ctx.commodity_index(c) for c in xc]
+        pos = np.full(len(ctx.commodity_names), -1, dtype=np.int64)
+        pos[xi] = np.arange(n)
+        k = np.flatnonzero(pos[oc] >= 0)
+        orow = (pos[oc[k]] * nT + ot[k]) * S + os_[k]
+        ctx.sink.add_rows_arrays("export_limit", keys, np.concatenate([xrow, orow]), np.concatenate([cols, ocol[k]]),
+                                 np.concatenate([np.ones(len(cols)), -oy[k]]),
                                  np.full(len(keys), -np.inf), np.zeros(len(keys)))
     else:
         ctx.add_rows("export_limit", {})
@@ -188,7 +179,7 @@ def add(ctx: Ctx) -> None:
         _costs(ctx, si, (mem, mm), "disposal", delta[ti] * dc, cols, np.flatnonzero(dc != 0.0))
 
     # shortage: 0 ≤ H ≤ demand where a penalty applies
-    hk, hm, hc, ht, hs_, ub = [], [], [], [], [], []
+    hheads, hh, hm, hc, ht, hs_, ub, hp = [], [], [], [], [], [], [], []  # per (m, c) with a penalty: its entries
     for (m, c), dem in d.demand.items():
         pen = d.penalty(c) if c in d.commodities else None
         if pen is None:
@@ -197,31 +188,37 @@ def add(ctx: Ctx) -> None:
         sj, tj = np.nonzero(dem > 0)  # scenario-major
         if not len(sj):
             continue
-        ys, sc = d.years, d.scen
-        hk += [(m, c, ys[t], sc[s]) for s, t in zip(sj.tolist(), tj.tolist())]
-        hm.append(np.full(len(sj), ctx.member_index(m)))
-        hc.append(np.full(len(sj), ctx.commodity_index(c)))
+        hh.append(np.full(len(sj), len(hheads)))
+        hheads.append((m, c))
+        hm.append(ctx.member_index(m))
+        hc.append(ctx.commodity_index(c))
+        hp.append(float(pen) * MUSD)
         ht.append(tj)
         hs_.append(sj)
-        ub += dem[sj, tj].tolist()
-    ubs = dict(zip(hk, ub))
-    H = ctx.var("shortage", hk, bounds=lambda k: (0.0, ubs[k]), ops=True)
+        ub.append(dem[sj, tj])
+    cat = lambda parts, dt: np.concatenate(parts).astype(dt) if parts else np.zeros(0, dt)
+    hh, ti, si = cat(hh, np.int64), cat(ht, np.int64), cat(hs_, np.int64)
+    H = ctx.var_ops_sparse("shortage", hheads, hh, ti, si, lo=np.zeros(len(hh)), hi=cat(ub, float))
     ctx.H = H
-    if hk:
+    if len(hh):
         cols = ctx.cols_of(H)
-        ti, si = np.concatenate(ht), np.concatenate(hs_)
-        hmi = np.concatenate(hm)
-        ctx.balance_add(hmi, np.concatenate(hc), ti, si, cols, 1.0)
-        pens = {c: float(d.penalty(c)) * MUSD for c in {k[1] for k in hk}}
-        pc = np.array([pens[k[1]] for k in hk])
-        hnames = np.array([k[0] for k in hk], dtype=object)
-        _costs(ctx, si, (hnames, np.arange(len(hk))), "shortage", delta[ti] * pc, cols, np.flatnonzero(pc != 0.0))
+        ctx.balance_add(np.asarray(hm, dtype=np.int64)[hh], np.asarray(hc, dtype=np.int64)[hh], ti, si, cols, 1.0)
+        pc = np.asarray(hp)[hh]
+        hnames = np.array([h[0] for h in hheads], dtype=object)
+        _costs(ctx, si, (hnames, hh), "shortage", delta[ti] * pc, cols, np.flatnonzero(pc != 0.0))
+
+
+def made_commodities(ctx: Ctx) -> set:
+    """Commodities some process of the bloc can make (main output or coproduct)."""
+    ci = ctx.term_arrays(ctx.output_m)[1]
+    names = ctx.__dict__.get("commodity_names", [])
+    return {names[i] for i in np.unique(ci).tolist()}
 
 
 def present_commodities(ctx: Ctx) -> set:
     """Commodities that can physically exist in the bloc (made, bought, contracted or stocked)."""
     d = ctx.d
-    out = {c for (c, _, _) in ctx.output}
+    out = made_commodities(ctx)
     out |= {x["commodity"] for x in d.suppliers}
     out |= {o["commodity"] for o in d.offtakes}
     out |= {s["commodity"] for s in d.stockpiles if (s["initial_stock_t"] or 0) > 0}

@@ -17,7 +17,7 @@ from planner.model.context import MUSD, TOL, Ctx, nonzero_items
 from planner.model.supply import present_commodities
 
 PROVIDES = ('F',)
-READS = ('output',)
+READS = ('output_m',)
 
 
 def add(ctx: Ctx) -> None:

@@ -79,5 +79,5 @@ def test_balance_terms_cannot_be_read_after_the_rows_are_made(monkeypatch):
 
     ctx = build(prepare(load("inputs/tiny.xlsx")))
     assert ctx.balance.consumed and not ctx.balance.chunks
-    with pytest.raises(RuntimeError, match="after the balance rows"):
+    with pytest.raises(RuntimeError, match="after the rows"):
         ctx.balance.get(next(iter(ctx.balance_rows)))
