@@ -86,3 +86,40 @@ def test_ops_rows_give_the_columns_and_keys_of_var():
 
         Sol.x = x
         assert nonzero_items(a, Sol()) == [(k, float(x[c])) for k, c in a.items() if x[c]]
+
+
+def test_sparse_ops_give_the_columns_bounds_and_keys_of_var():
+    """Ctx.var_ops_sparse against Ctx.var(..., bounds, ops=True) on the example (explicit scenario tree) and without
+    a tree: random sparse entries, so that some nodes miss a scenario (fixed at 0) and others take the tightest
+    bound of their scenarios; the same keys in the same order, the same columns (shifted by one block) and the
+    same bounds per column."""
+    from pathlib import Path
+
+    from planner.input.load import load
+    from planner.model.build import build
+    from planner.model.context import SparseOpsVars
+    from planner.model.prepare import prepare
+
+    example = Path(__file__).resolve().parents[2] / "inputs" / "bloc_example.xlsx"
+    rng = np.random.default_rng(5)
+    for ov in ({}, {"foresight_years": 99}):
+        d = prepare(load(str(example), ov))
+        ctx = build(d)
+        assert isinstance(ctx.I, SparseOpsVars) and len(ctx.I) > 0
+        heads = [("A", "x", "c"), ("B", "y", "c"), ("C", "x", "d")]
+        full = [(h, t, s) for h in range(3) for s in range(d.S) for t in range(d.nT)]
+        pick = sorted(rng.choice(len(full), size=len(full) * 2 // 3, replace=False).tolist())
+        h_idx, s_idx, t_idx = (np.array([full[i][j] for i in pick]) for j in (0, 2, 1))
+        hi = rng.integers(1, 9, size=len(pick)).astype(float)
+        a = ctx.var_ops_sparse("check_a", heads, h_idx, t_idx, s_idx, lo=np.zeros(len(pick)), hi=hi)
+        keys = [heads[h] + (d.years[t], d.scen[s]) for h, t, s in zip(h_idx, t_idx, s_idx)]
+        ub = dict(zip(keys, hi.tolist()))
+        b = ctx.var("check_b", keys, bounds=lambda k: (0.0, ub[k]), ops=True)
+        assert list(a.keys()) == list(b.keys()) == keys
+        offset = min(b.values()) - int(a.cols.min())
+        assert [v + offset for v in a.values()] == list(b.values())
+        sink = ctx.sink
+        for ca, cb in zip(a.values(), b.values()):
+            assert (sink.col_lo[ca], sink.col_hi[ca]) == (sink.col_lo[cb], sink.col_hi[cb])
+        if ov == {}:  # the tree: some node lacks a scenario, so it is fixed at 0
+            assert any(sink.col_hi[c] == 0.0 for c in a.values())
