@@ -896,27 +896,36 @@ class Ctx:
         self._group_terms(tuple(a[keep] for a in arrays), out)
         return out
 
-    def var_arrays(self, var) -> tuple:
-        """Variables keyed (m, c, t, s) as arrays (mi, ci, ti, si, cols), in key order (indexes as
-        :meth:`balance_add`'s)."""
-        midx, cidx = self.member_index, self.commodity_index
+    def var_entries(self, var) -> tuple:
+        """Operations variables (keys: head + (year, scenario)) as arrays in key order: (heads, h_idx, t_idx,
+        s_idx, cols), the k-th key heads[h_idx[k]] + (years[t_idx[k]], scen[s_idx[k]]) with column cols[k]."""
+        if isinstance(var, SparseOpsVars):
+            return var.heads, var.h_idx, var.t_idx, var.s_idx, var.cols
         if isinstance(var, OpsVars):
-            heads = var.heads
-            hm = np.array([midx(h[0]) for h in heads], dtype=np.int64)
-            hc = np.array([cidx(h[1]) for h in heads], dtype=np.int64)
-            if isinstance(var, SparseOpsVars):
-                return hm[var.h_idx], hc[var.h_idx], var.t_idx, var.s_idx, var.cols
-            S = len(var.scen)
-            n = len(heads)
-            return (np.repeat(hm, S), np.repeat(hc, S), np.repeat(var.t_idx, S), np.tile(np.arange(S), n),
-                    var.cols)
+            S, n = len(var.scen), len(var.heads)
+            return (var.heads, np.repeat(np.arange(n, dtype=np.int64), S), np.repeat(var.t_idx, S),
+                    np.tile(np.arange(S, dtype=np.int64), n), var.cols)
         sidx = {s: i for i, s in enumerate(self.d.scen)}
         tix = self.d.tix
         keys = list(var)
-        return (np.array([midx(k[0]) for k in keys], dtype=np.int64),
-                np.array([cidx(k[1]) for k in keys], dtype=np.int64),
-                np.array([tix(k[2]) for k in keys], dtype=np.int64),
-                np.array([sidx[k[3]] for k in keys], dtype=np.int64), self.cols_of(var))
+        heads, h_idx, hid = [], [], {}
+        for k in keys:
+            h = k[:-2]
+            i = hid.get(h)
+            if i is None:
+                i = hid[h] = len(heads)
+                heads.append(h)
+            h_idx.append(i)
+        return (heads, np.asarray(h_idx, dtype=np.int64), np.array([tix(k[-2]) for k in keys], dtype=np.int64),
+                np.array([sidx[k[-1]] for k in keys], dtype=np.int64), self.cols_of(var))
+
+    def var_arrays(self, var) -> tuple:
+        """Variables keyed (m, c, t, s) as arrays (mi, ci, ti, si, cols), in key order (indexes as
+        :meth:`balance_add`'s)."""
+        heads, h_idx, t_idx, s_idx, cols = self.var_entries(var)
+        hm = np.array([self.member_index(h[0]) for h in heads], dtype=np.int64)
+        hc = np.array([self.commodity_index(h[1]) for h in heads], dtype=np.int64)
+        return hm[h_idx], hc[h_idx], t_idx, s_idx, cols
 
     def cols_of(self, var: dict) -> np.ndarray:
         """Column numbers of a block's handles, in the block's key order."""

@@ -28,7 +28,9 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 
-from planner.model.context import TOL, Ctx, key_of
+import numpy as np
+
+from planner.model.context import TOL, Ctx, OpsVars, SparseOpsVars, key_of
 
 PROVIDES = ()
 ROWS = ("strong_capacity", "strong_link", "strong_cover")  # the row families added here
@@ -183,7 +185,7 @@ def capacity_rows(ctx: Ctx) -> dict:
         return {}
     outs = {p: [(ctx.procs[p]["output"], 1.0)] + d.coproducts.get(p, []) for p in lumpy}
     cand = {c for p in lumpy for c, y in outs[p] if y > 0}
-    cand -= {k[1] for k in ctx.X} | {k[1] for k in ctx.V}
+    cand -= _commodities(ctx.X) | _commodities(ctx.V)
     stockcap = {}
     for sp in d.stockpiles:
         ex = float(sp["existing_capacity_t"] or 0.0)
@@ -196,12 +198,6 @@ def capacity_rows(ctx: Ctx) -> dict:
             cand.discard(proc["input"])
     if not cand:
         return {}
-    sidx = {s: i for i, s in enumerate(d.scen)}
-    qinfo = {key_of(q): (p, t) for (p, t, s), q in ctx.Q.items()}
-    flows = {key_of(f) for f in ctx.F.values()}
-    fills = {key_of(u): (m, c) for (m, c, t, s), u in ctx.U.items() if c in cand}
-    draws = {key_of(w) for (m, c, t, s), w in ctx.W.items() if c in cand}
-
     def qmax(p, t):
         ex, mods = ctx.cap[(p, t)]
         proc = ctx.procs[p]
@@ -212,55 +208,113 @@ def capacity_rows(ctx: Ctx) -> dict:
             return inf
         return float(proc["availability"]) * (ex + float(proc["module_tpa"]) * float(mm))
 
-    bound = {}  # (c, t, s) -> U_cts (inf when a use term is unbounded)
-    rows_of = {}
-    for (m, c, t, s) in ctx.balance:
-        if c in cand:
-            rows_of.setdefault((c, t, s), []).append(m)
-    dm = d.demand
-    for (c, t, s), ms in rows_of.items():
-        u = sum(float(dm[(m, c)][sidx[s], d.tix(t)]) for m in d.members if (m, c) in dm)
-        seen_stock = set()
-        for m in ms:
-            for coef, v in ctx.balance[(m, c, t, s)]:
-                kv = key_of(v)
-                if coef > 0 or kv in flows or kv in draws:
-                    continue
-                if kv in qinfo:
-                    u += -coef * qmax(*qinfo[kv])
-                elif kv in fills:
-                    if fills[kv] not in seen_stock:
-                        seen_stock.add(fills[kv])
-                        u += stockcap.get(fills[kv], inf)
-                else:
-                    u = inf
-                    break
-            if u == inf:
-                break
-        bound[(c, t, s)] = u
+    nT, S = d.nT, d.S
+    cid = ctx.__dict__.get("_cid", {})
+    cn = ctx.__dict__.get("commodity_names", [])
+    mi, ci, ti, si, cols, coefs = ctx.term_arrays(ctx.balance)  # as arrays: reading the register would make lists
+    # what each column is: 1 passed over (a flow between members, a stock draw), 2 a process's output, 3 a fill
+    kind = np.zeros(ctx.ncols, dtype=np.int8)
+    kind[ctx.cols_of(ctx.F)] = 1
+    kind[ctx.cols_of(ctx.W)] = 1
+    qheads, q_h, q_t, q_s, q_cols = ctx.var_entries(ctx.Q)
+    kind[q_cols] = 2
+    qmax_head = np.array([qmax(h[0], d.years[t]) for h, t in zip(*_head_years(ctx.Q, qheads, q_h, q_t))])
+    qmax_col = np.zeros(ctx.ncols)
+    qmax_col[q_cols] = qmax_head[_head_year_index(ctx.Q, q_h, q_t)]
+    uheads, u_h, _u_t, _u_s, u_cols = ctx.var_entries(ctx.U)
+    stock_ids = {}
+    ustock = np.array([stock_ids.setdefault(h[:2], len(stock_ids)) for h in uheads], dtype=np.int64)
+    ucap = np.array([stockcap.get(k, inf) for k in stock_ids])
+    stock_col = np.full(ctx.ncols, -1, dtype=np.int64)
+    stock_col[u_cols] = ustock[u_h]
+    is_cand = np.zeros(len(cn), dtype=bool)
+    is_cand[[cid[c] for c in cand if c in cid]] = True
+    G = len(cn) * nT * S  # the (commodity, year, scenario) groups, dense
+    sel = np.flatnonzero(is_cand[ci]) if len(ci) else np.zeros(0, np.int64)
+    g = (ci[sel] * nT + ti[sel]) * S + si[sel]
+    cf, cl = coefs[sel], cols[sel]
+    k = kind[cl]
+    use = (cf <= 0) & (k != 1)  # use terms that are not flows or draws
+    present = np.zeros(G, dtype=bool)
+    present[g] = True
+    # U_cts = Σ_m demand + Σ input use · most output + Σ stockpile capacity (once per stockpile) ...
+    u = np.zeros(G)
+    for c in cand:
+        if c in cid:
+            j = cid[c]
+            tot = np.zeros((S, nT))
+            for m in d.members:
+                dm = d.demand.get((m, c))
+                if dm is not None:
+                    tot = tot + np.asarray(dm, dtype=float)
+            u[j * nT * S:(j + 1) * nT * S] = tot.T.ravel()
+    q = use & (k == 2)
+    u += np.bincount(g[q], weights=-cf[q] * qmax_col[cl[q]], minlength=G)
+    f = np.flatnonzero(use & (k == 3))
+    if len(f):
+        pair = np.unique(g[f] * (len(ucap) + 1) + stock_col[cl[f]])
+        u += np.bincount(pair // (len(ucap) + 1), weights=ucap[pair % (len(ucap) + 1)], minlength=G)
+    u[g[use & (k == 0)]] = inf  # ... and any other use term makes it unbounded
+    bound = np.where(present, u, inf).reshape(len(cn), nT, S)
 
+    # the rows, per output column of a process with integer modules, in key order
     rows, seen = {}, set()
-    for (p, t, s), q in ctx.Q.items():
+    hq = None
+    heads_t, h_of_entry = _head_years(ctx.Q, qheads, q_h, q_t), _head_year_index(ctx.Q, q_h, q_t)
+    first = np.searchsorted(h_of_entry, np.arange(len(heads_t[0]))) if isinstance(ctx.Q, OpsVars) else None
+    for r, (h, t) in enumerate(zip(*heads_t)):
+        p = h[0]
         if p not in lumpy:
             continue
+        t = d.years[t]
         ex, mods = ctx.cap[(p, t)]
         if not mods:
             continue
         proc = ctx.procs[p]
         avail = float(proc["availability"])
         mt = float(proc["module_tpa"])
-        ucap = min(bound.get((c, t, s), inf) / y for c, y in outs[p] if y > 0)
-        if ucap == inf:
-            continue
-        cprime = min(avail * mt, max(0.0, ucap - avail * ex))
-        if cprime >= avail * mt * (1 - 1e-9):
-            continue
-        sig = (key_of(q), round(cprime, 6))
-        if sig in seen:
-            continue
-        seen.add(sig)
-        rows[(p, t, s)] = ([(1.0, q)] + [(-cprime, b) for _mt, b in mods], "<=", avail * ex)
+        ent = np.arange(first[r], first[r] + S) if first is not None else np.flatnonzero(h_of_entry == r)
+        ti_ = d.tix(t)
+        ub = np.full(len(ent), inf)
+        for c, y in outs[p]:
+            if y > 0 and c in cid:
+                ub = np.minimum(ub, bound[cid[c], ti_, q_s[ent]] / y)
+        cprime = np.minimum(avail * mt, np.maximum(0.0, ub - avail * ex))
+        for e, cp, uc in zip(ent.tolist(), cprime.tolist(), ub.tolist()):
+            if uc == inf or cp >= avail * mt * (1 - 1e-9):
+                continue
+            col = int(q_cols[e])
+            sig = (col, round(cp, 6))
+            if sig in seen:
+                continue
+            seen.add(sig)
+            hq = ctx.sink.handles(q_cols) if hq is None else hq
+            rows[(p, t, d.scen[int(q_s[e])])] = ([(1.0, hq[e])] + [(-cp, b) for _mt, b in mods], "<=", avail * ex)
     return rows
+
+
+def _head_years(var, heads, h_idx, t_idx) -> tuple:
+    """The (head, year index) rows of operations variables: an OpsVars' rows, else the distinct pairs in order."""
+    if isinstance(var, OpsVars) and not isinstance(var, SparseOpsVars):
+        return var.heads, var.t_idx.tolist()
+    pairs = list(dict.fromkeys(zip(h_idx.tolist(), t_idx.tolist())))
+    return [heads[h] for h, _t in pairs], [t for _h, t in pairs]
+
+
+def _head_year_index(var, h_idx, t_idx) -> np.ndarray:
+    """Each entry's row in :func:`_head_years`."""
+    if isinstance(var, OpsVars) and not isinstance(var, SparseOpsVars):
+        return h_idx
+    pairs = {}
+    return np.array([pairs.setdefault(ht, len(pairs)) for ht in zip(h_idx.tolist(), t_idx.tolist())],
+                    dtype=np.int64)
+
+
+def _commodities(var) -> set:
+    """The commodities of variables keyed (m, c, ...)."""
+    if isinstance(var, OpsVars):
+        return {h[1] for h in var.heads}
+    return {k[1] for k in var}
 
 
 def report(ctx: Ctx, sol) -> dict:
