@@ -17,7 +17,7 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
-from planner.model.context import TOL, Ctx, Slack, node_prices, nonzero_items, scenario_weights, tidy
+from planner.model.context import TOL, Ctx, LazyKeys, Slack, node_prices, nonzero_items, scenario_weights, tidy
 
 PROVIDES = ('balance_rows',)
 READS = ()
@@ -25,21 +25,20 @@ READS = ()
 
 def add(ctx: Ctx) -> None:
     """The rows, by array arithmetic: every term (the families' term lists and array chunks) gets the
-    position of its row in the order (member, commodity, year, scenario), rows are the distinct positions."""
+    position of its row in the order (member, commodity, year, scenario), rows are the distinct positions.
+    The terms go to the sink chunk by chunk (no joined copy of them), and the rows' keys are made only when
+    something reads ``ctx.balance_rows`` by key (the prices report, after the solve)."""
     d = ctx.d
     nT, S = d.nT, d.S
-    sidx = {s: i for i, s in enumerate(d.scen)}
-    tix = {t: i for i, t in enumerate(d.years)}
-    mi, ci, ti, si, cols, coefs = ctx.term_arrays(ctx.balance)  # array chunks, then terms added one by one
+    chunks = ctx.term_chunks(ctx.balance)  # array chunks, then terms added one by one
     # demand: a row wherever demand > 0 (a structural infeasibility where no term can meet it)
-    dm, dc, dt, ds, dv = [], [], [], [], []
+    dm, dc, dt, ds = [], [], [], []
     for (m, c), dem in d.demand.items():
         sj, tj = np.nonzero(dem > 0)
         dm.append(np.full(len(sj), ctx.member_index(m)))
         dc.append(np.full(len(sj), ctx.commodity_index(c)))
         dt.append(tj)
         ds.append(sj)
-        dv.append(dem[sj, tj])
     mn, cn = ctx.__dict__.get("member_names", []), ctx.__dict__.get("commodity_names", [])
     NC = len(cn)
     mrank = np.argsort(np.argsort(np.array(mn, dtype=object))) if mn else np.zeros(0, np.int64)
@@ -52,16 +51,17 @@ def add(ctx: Ctx) -> None:
     def pos(m, c, t, s):
         return ((mrank[m] * NC + crank[c]) * nT + t) * S + s
 
-    tpos = pos(mi, ci, ti, si) if len(mi) else np.zeros(0, np.int64)
+    tpos = [pos(mi, ci, ti, si) for mi, ci, ti, si, _c, _v in chunks]
     dpos = pos(*(np.concatenate(a).astype(np.int64) if a else np.zeros(0, np.int64) for a in (dm, dc, dt, ds))) \
         if dm else np.zeros(0, np.int64)
     # the rows: positions with a term or a demand, marked over the dense (member, commodity, year, scenario) grid
     tmark = np.zeros(D.size, dtype=bool)
-    tmark[tpos] = True
+    for tp in tpos:
+        tmark[tp] = True
     mark = tmark.copy()
     mark[dpos] = True
     uniq = np.flatnonzero(mark)
-    row = (np.cumsum(mark) - 1)[tpos]
+    rowmap = np.cumsum(mark) - 1
     has_terms = tmark[uniq]
     t_of = uniq // S % nT
     s_of = uniq % S
@@ -71,20 +71,24 @@ def add(ctx: Ctx) -> None:
     m_of = np.argsort(mrank)[m_rank] if len(uniq) else m_rank  # rank -> index into the names
     c_of = np.argsort(crank)[c_rank] if len(uniq) else c_rank
     years, scen = d.years, d.scen
-    keys = [(mn[m], cn[c], years[t], scen[s]) for m, c, t, s in zip(m_of.tolist(), c_of.tolist(), t_of.tolist(),
-                                                                    s_of.tolist())]
+
+    def key(i):
+        return mn[m_of[i]], cn[c_of[i]], years[t_of[i]], scen[s_of[i]]
+
     if not ctx.elastic:
         for i in np.flatnonzero(~has_terms & (rhs > 0)).tolist():
-            m, c, t, s = keys[i]
+            m, c, t, s = key(i)
             ctx.structural.append((Slack("demand", "t", m, c, t, s, "no source can supply it"), float(rhs[i])))
         keep = has_terms
     else:
         keep = has_terms | (rhs > 0)
     if not keep.all():
-        new = np.cumsum(keep) - 1
-        row = new[row]
-        keys = [k for k, kp in zip(keys, keep.tolist()) if kp]
-        rhs = rhs[keep]
+        rowmap = (np.cumsum(keep) - 1)[rowmap]
+        m_of, c_of, t_of, s_of, rhs = m_of[keep], c_of[keep], t_of[keep], s_of[keep], rhs[keep]
+    keys = LazyKeys(len(rhs), lambda: [(mn[m], cn[c], years[t], scen[s]) for m, c, t, s in zip(
+        m_of.tolist(), c_of.tolist(), t_of.tolist(), s_of.tolist())])
+    parts = [(rowmap[tp], ch[4], ch[5]) for tp, ch in zip(tpos, chunks)]
+    del tpos, chunks
     if ctx.elastic:
         info_u = {k: Slack("demand (unmet)", "t", k[0], k[1], k[2], k[3]) for k in keys}
         info_s = {k: Slack("surplus that cannot be used, stored, exported or disposed of", "t", k[0], k[1], k[2], k[3])
@@ -92,10 +96,8 @@ def add(ctx: Ctx) -> None:
         su = ctx.cols_of(ctx.slack_vars("unmet", info_u, ops=True))
         ss = ctx.cols_of(ctx.slack_vars("surplus", info_s, ops=True))
         n = len(keys)
-        row = np.concatenate([row, np.arange(n), np.arange(n)])
-        cols = np.concatenate([cols, su, ss])
-        coefs = np.concatenate([coefs, np.ones(n), -np.ones(n)])
-    ctx.balance_rows = ctx.sink.add_rows_arrays("balance", keys, row, cols, coefs, rhs, rhs)
+        parts += [(np.arange(n), su, np.ones(n)), (np.arange(n), ss, -np.ones(n))]
+    ctx.balance_rows = ctx.sink.add_rows_chunks("balance", keys, parts, rhs, rhs)
     ctx.balance.consume()  # the terms are in the matrix now: no second copy of them while HiGHS runs
 
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter, UserList, defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from itertools import repeat
 from dataclasses import dataclass, field
 
@@ -108,6 +108,50 @@ class Slack:
 
 
 # ---------------------------------------------------------------------------------------- row sinks
+class LazyKeys(Sequence):
+    """The keys of ``n`` rows, made by ``make()`` only when something reads them."""
+
+    def __init__(self, n: int, make):
+        self.n, self._make, self._keys = n, make, None
+
+    def _all(self) -> list:
+        if self._keys is None:
+            self._keys = self._make()
+            self._make = None
+        return self._keys
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i):
+        return self._all()[i]
+
+    def __iter__(self):
+        return iter(self._all())
+
+
+class RowsOf(Mapping):
+    """key -> row number (the first row ``r0``, then in key order) of rows whose keys are :class:`LazyKeys`: the
+    dict is made on the first read."""
+
+    def __init__(self, keys: LazyKeys, r0: int):
+        self._keys, self._r0, self._d = keys, r0, None
+
+    def _dict(self) -> dict:
+        if self._d is None:
+            self._d = dict(zip(self._keys, range(self._r0, self._r0 + len(self._keys))))
+        return self._d
+
+    def __getitem__(self, k):
+        return self._dict()[k]
+
+    def __iter__(self):
+        return iter(self._dict())
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
 class RowSink:
     """Where columns and rows go.  ``ncols`` counts columns; handles are what ``new_columns`` returns."""
 
@@ -152,6 +196,11 @@ class RowSink:
             rows[k] = (list(zip(cs[a:b], hs[a:b])), sense, rhs)
         return self.add_rows(name, keys, rows)
 
+    def add_rows_chunks(self, name: str, keys, parts: list, lo, hi) -> dict:
+        """:meth:`add_rows_arrays` with the terms in several chunks (row, cols, coefs)."""
+        cat = lambda i, dt: np.concatenate([p[i] for p in parts]).astype(dt) if parts else np.zeros(0, dt)
+        return self.add_rows_arrays(name, list(keys), cat(0, np.int64), cat(1, np.int64), cat(2, float), lo, hi)
+
 
 @dataclass
 class DirectSink(RowSink):
@@ -163,11 +212,15 @@ class DirectSink(RowSink):
     col_hi: dict = field(default_factory=dict)         # column -> upper bound (with col_lo)
     col_int: set = field(default_factory=set)          # integer columns
     col_fixed: dict = field(default_factory=dict)      # column -> fixed value
-    tri_c: array = field(default_factory=lambda: array("q"))   # the matrix row by row: columns and
-    tri_v: array = field(default_factory=lambda: array("d"))   # coefficients of each row's terms
-    row_nnz: array = field(default_factory=lambda: array("q"))  # and each row's number of terms
-    row_lo: list = field(default_factory=list)
-    row_hi: list = field(default_factory=list)
+    # the matrix as triplets, one chunk per call: row numbers, columns and coefficients (a row's terms in the order
+    # given; the hand-off sorts them by column), and the row bounds
+    tri_r: list = field(default_factory=list)
+    tri_c: list = field(default_factory=list)
+    tri_v: list = field(default_factory=list)
+    lo_parts: list = field(default_factory=list)
+    hi_parts: list = field(default_factory=list)
+    n_rows: int = 0
+    nnz: int = 0
     row_names: list = field(default_factory=list)      # (component name, first row, count)
     obj_terms: list = field(default_factory=list)
     obj_arrays: tuple | None = None                    # (columns, coefficients) of the objective, or obj_terms
@@ -201,9 +254,7 @@ class DirectSink(RowSink):
         self.col_fixed[v] = float(value)
 
     def add_rows(self, name, keys, rows):
-        C, V, N, lo, hi = self.tri_c, self.tri_v, self.row_nnz, self.row_lo, self.row_hi
-        out = {}
-        r = len(lo)
+        C, V, N, lo, hi = array("q"), array("d"), array("q"), [], []
         inf = _INF
         for k in keys:
             terms, sense, rhs = rows[k]
@@ -213,10 +264,40 @@ class DirectSink(RowSink):
             N.append(len(cs))
             lo.append(-inf if sense == "<=" else rhs)
             hi.append(inf if sense == ">=" else rhs)
-            out[k] = r
-            r += 1
-        self.row_names.append((name, len(lo) - len(out), len(out)))
-        return out
+        r0 = self.n_rows
+        n = len(lo)
+        if n:
+            self._append(np.repeat(np.arange(n, dtype=np.int64), np.frombuffer(N, dtype=np.int64)),
+                         np.frombuffer(C, dtype=np.int64).copy(), np.frombuffer(V, dtype=float).copy(),
+                         np.asarray(lo, dtype=float), np.asarray(hi, dtype=float))
+        self.row_names.append((name, r0, n))
+        return dict(zip(keys, range(r0, r0 + n)))
+
+    def _append(self, row, cols, coefs, lo, hi, rows: int | None = None) -> None:
+        """Rows numbered 0 … len(lo) − 1 in ``row`` appended after the rows so far (``rows``: their number, when
+        the bounds come in another chunk; the caller then sets ``n_rows``)."""
+        n = len(lo) if rows is None else rows
+        small = np.int32 if self.n_rows + n < 2**31 else np.int64
+        self.tri_r.append((np.asarray(row, dtype=np.int64) + self.n_rows).astype(small))
+        self.tri_c.append(np.asarray(cols, dtype=np.int64))
+        self.tri_v.append(np.broadcast_to(np.asarray(coefs, dtype=float), (len(self.tri_c[-1]),)))
+        self.lo_parts.append(lo)
+        self.hi_parts.append(hi)
+        if rows is None:
+            self.n_rows += n
+        self.nnz += len(self.tri_c[-1])
+
+    def triplets(self, release: bool = False) -> tuple:
+        """(rows, columns, coefficients, row lower bounds, row upper bounds) of every row so far, as arrays (rows in
+        the order the terms were given).  ``release``: the chunks are let go as they are joined (the hand-off)."""
+        out = []
+        for name in ("tri_r", "tri_c", "tri_v", "lo_parts", "hi_parts"):
+            parts = getattr(self, name)
+            dt = np.int64 if name in ("tri_r", "tri_c") else float
+            out.append(np.concatenate(parts).astype(dt, copy=False) if parts else np.zeros(0, dt))
+            if release:
+                parts.clear()
+        return tuple(out)
 
     def set_objective(self, terms):
         self.obj_terms, self.obj_arrays = terms, None
@@ -232,17 +313,23 @@ class DirectSink(RowSink):
         return np.fromiter(handles, dtype=np.int64, count=len(handles))
 
     def add_rows_arrays(self, name, keys, row, cols, coefs, lo, hi):
-        """The array form of :meth:`add_rows`: terms sorted by row (stable) and appended in bulk."""
+        """The array form of :meth:`add_rows`: the terms appended in bulk, as given (no sort)."""
+        return self.add_rows_chunks(name, keys, [(row, cols, coefs)], lo, hi)
+
+    def add_rows_chunks(self, name, keys, parts, lo, hi):
+        """The terms in several chunks (row, cols, coefs), appended as they are; ``keys`` may be
+        :class:`LazyKeys` (then so is the map returned)."""
         n = len(keys)
-        row = np.asarray(row, dtype=np.int64)
-        order = np.argsort(row, kind="stable")
-        self.tri_c.frombytes(np.ascontiguousarray(np.asarray(cols, dtype=np.int64)[order]).tobytes())
-        self.tri_v.frombytes(np.ascontiguousarray(np.asarray(coefs, dtype=float)[order]).tobytes())
-        self.row_nnz.frombytes(np.bincount(row, minlength=n).astype(np.int64).tobytes())
-        r0 = len(self.row_lo)
-        self.row_lo.extend(np.asarray(lo, dtype=float).tolist())
-        self.row_hi.extend(np.asarray(hi, dtype=float).tolist())
+        r0 = self.n_rows
+        lo, hi = np.asarray(lo, dtype=float).copy(), np.asarray(hi, dtype=float).copy()
+        for i, (row, cols, coefs) in enumerate(parts):
+            self._append(row, cols, coefs, lo if i == 0 else lo[:0], hi if i == 0 else hi[:0], rows=n)
+        if not parts:
+            self._append(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), lo, hi)
+        self.n_rows = r0 + n
         self.row_names.append((name, r0, n))
+        if isinstance(keys, LazyKeys):
+            return RowsOf(keys, r0)
         return dict(zip(keys, range(r0, r0 + n)))
 
 
@@ -813,6 +900,17 @@ class Ctx:
         register: do not change them in place."""
         if len(reg.chunks) > 1:
             reg.chunks = [tuple(np.concatenate([c[i] for c in reg.chunks]) for i in range(6))]
+        ch = self.term_chunks(reg)
+        if not ch:
+            z = np.zeros(0, dtype=np.int64)
+            return z, z, z, z, z, np.zeros(0)
+        if len(ch) == 1:
+            return ch[0]
+        return tuple(np.concatenate([c[i] for c in ch]) for i in range(6))
+
+    def term_chunks(self, reg: KeyedTerms) -> list:
+        """The register's terms as a list of array chunks (mi, ci, ti, si, cols, coefs), not joined: the chunks as
+        added, then one of the terms appended one by one."""
         ch = list(reg.chunks)
         lm, lc, lt, ls, lh, lv = [], [], [], [], [], []
         midx, cidx = self.member_index, self.commodity_index
@@ -833,12 +931,7 @@ class Ctx:
         if lh:
             ch.append(tuple(np.asarray(a, dtype=np.int64) for a in (lm, lc, lt, ls)) + (self.sink.columns(lh),
                                                                                          np.asarray(lv, dtype=float)))
-        if not ch:
-            z = np.zeros(0, dtype=np.int64)
-            return z, z, z, z, z, np.zeros(0)
-        if len(ch) == 1:
-            return ch[0]
-        return tuple(np.concatenate([c[i] for c in ch]) for i in range(6))
+        return ch
 
     def member_index(self, m) -> int:
         ids = self.__dict__.setdefault("_mid", {})

@@ -111,10 +111,15 @@ def _interp(df: pd.DataFrame, keys: list[str], value: str, years: list[int]) -> 
     if not len(df):
         return out
     yrs = np.asarray(years, dtype=float)
-    for k, g in df.groupby(keys, sort=False):
-        g = g.sort_values("year")
-        out[k if isinstance(k, tuple) else (k,)] = np.interp(
-            yrs, g["year"].to_numpy(dtype=float), g[value].to_numpy(dtype=float))
+    y = df["year"].to_numpy(dtype=float)
+    v = df[value].to_numpy(dtype=float)
+    groups = {}  # key -> its rows, keys in the order first met (as groupby(sort=False))
+    for i, k in enumerate(zip(*(df[c].tolist() for c in keys))):
+        groups.setdefault(k, []).append(i)
+    for k, rows in groups.items():
+        rows = np.asarray(rows)
+        rows = rows[np.argsort(y[rows], kind="stable")]
+        out[k] = np.interp(yrs, y[rows], v[rows])
     return out
 
 

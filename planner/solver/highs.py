@@ -215,7 +215,7 @@ def compile_direct(ctx):
     """
     ctx = getattr(ctx, "sink", ctx)  # a model context, or its DirectSink
     n_cols = ctx.ncols
-    n_rows = len(ctx.row_lo)
+    n_rows = ctx.n_rows
     lower = np.zeros(n_cols)
     upper = np.full(n_cols, np.inf)
     if ctx.col_lo:
@@ -227,12 +227,9 @@ def compile_direct(ctx):
     integer = np.zeros(n_cols, dtype=bool)
     if ctx.col_int:
         integer[np.fromiter(ctx.col_int, dtype=np.int64, count=len(ctx.col_int))] = True
-    nnz = np.frombuffer(ctx.row_nnz, dtype=np.int64) if n_rows else np.zeros(0, np.int64)
-    A = csc_from_triplets(np.repeat(np.arange(n_rows, dtype=np.int64), nnz),
-                          np.frombuffer(ctx.tri_c, dtype=np.int64) if len(ctx.tri_c) else np.zeros(0, np.int64),
-                          np.frombuffer(ctx.tri_v, dtype=float) if len(ctx.tri_v) else np.zeros(0),
-                          n_rows, n_cols)
-    ctx.tri_c = ctx.tri_v = ctx.row_nnz = None  # HiGHS gets its own copy; the model may be large
+    r, c, v, row_lo, row_hi = ctx.triplets(release=True)  # HiGHS gets its own copy; the model may be large
+    A = csc_from_triplets(r, c, v, n_rows, n_cols)
+    del r, c, v
     cost = np.zeros(n_cols)
     if ctx.obj_arrays is not None:
         np.add.at(cost, *ctx.obj_arrays)
@@ -240,9 +237,8 @@ def compile_direct(ctx):
         coefs, cols = zip(*ctx.obj_terms)
         np.add.at(cost, np.asarray(cols, dtype=np.int64), np.asarray(coefs, dtype=float))
         del coefs, cols
-    row_lo, row_hi = np.asarray(ctx.row_lo, dtype=float), np.asarray(ctx.row_hi, dtype=float)
     # as the triplets: compiled once, then HiGHS's copy is the one
-    ctx.obj_terms = ctx.obj_arrays = ctx.row_lo = ctx.row_hi = None
+    ctx.obj_terms = ctx.obj_arrays = None
     return (A, cost, 0.0, lower, upper, integer, row_lo, row_hi, None, {})
 
 

@@ -26,11 +26,15 @@ def test_direct_sink_rows_as_arrays_equal_rows_as_terms():
     a, b = DirectSink(), DirectSink()
     ha, hb = _rows_both_ways(a, b)
     assert ha == hb == {"r0": 0, "r1": 1, "r2": 2}
-    assert list(a.row_nnz) == list(b.row_nnz) == [2, 2, 1]
-    assert a.row_lo == b.row_lo and a.row_hi == b.row_hi
-    # within a row the terms keep the order they were given in (the hand-off sorts by column anyway)
-    assert list(a.tri_c) == list(b.tri_c) == [0, 1, 2, 3, 1]
-    assert list(a.tri_v) == list(b.tri_v) == [1.0, 2.0, 1.0, -1.0, -1.0]
+    ta, tb = a.triplets(), b.triplets()
+    assert ta[3].tolist() == tb[3].tolist() == [-np.inf, 1.0, -5.0]
+    assert ta[4].tolist() == tb[4].tolist() == [3.0, 1.0, np.inf]
+
+    def by_row(t):  # within a row the terms keep the order they were given in (the hand-off sorts by column)
+        o = np.argsort(t[0], kind="stable")
+        return t[0][o].tolist(), t[1][o].tolist(), t[2][o].tolist()
+
+    assert by_row(ta) == by_row(tb) == ([0, 0, 1, 1, 2], [0, 1, 2, 3, 1], [1.0, 2.0, 1.0, -1.0, -1.0])
     assert a.row_names == b.row_names == [("rows", 0, 3)]
 
 
