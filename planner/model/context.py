@@ -3,7 +3,10 @@
 Families add their own variables and rows and *contribute* terms to shared registers:
 
 - ``balance[(m, c, t, s)]``: supply-minus-use terms of the commodity balance
-  (SPEC §3 "Balance"); demand is its right-hand side.
+  (SPEC §3 "Balance"); demand is its right-hand side.  It and the registers the security rows read
+  (``output_m``, ``input_use``, ``concern_in``) are :class:`KeyedTerms`: families add terms as arrays
+  (:meth:`Ctx.terms_add`) and readers take them as arrays (:meth:`Ctx.term_arrays`); a term list per key is
+  made only for a reader that asks by key.
 - ``costs``: tagged cost terms (scenario or None for first stage, member,
   category, coefficient in MUSD per unit, variable).  The objective is built
   from them and the results' cost tables evaluate the same terms, so every
@@ -11,9 +14,10 @@ Families add their own variables and rows and *contribute* terms to shared regis
   (:meth:`Ctx.add_cost_arrays`, :class:`CostTerms`): they become tuples only
   when something reads them so (the reports, after the solve).
 
-Operations variables over (key head, year) × every scenario can be made by array arithmetic
-(:meth:`Ctx.var_ops_rows`): their columns are an array, their key dict is made only when read by key
-(:class:`OpsVars`; :func:`nonzero_items` reads only the keys of nonzero values).
+Operations variables over (key head, year) × every scenario, or over explicit (head, year, scenario) entries, can
+be made by array arithmetic (:meth:`Ctx.var_ops_rows`, :meth:`Ctx.var_ops_sparse`): their columns are an array,
+their key dict is made only when read by key (:class:`OpsVars`, :class:`SparseOpsVars`; :func:`nonzero_items`
+reads only the keys of nonzero values).
 
 Declared state: every attribute a family provides for later families (or for its own
 report) is a field of :class:`Ctx`, listed under the family that provides it; each family

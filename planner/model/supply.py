@@ -20,7 +20,6 @@ Registers: ``concern_in[(m,c,t,s)]`` (imports from countries of concern),
 """
 from __future__ import annotations
 
-from collections import defaultdict
 
 import numpy as np
 
