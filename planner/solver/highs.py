@@ -576,6 +576,31 @@ def lp_first() -> bool:
     return os.environ.get("PLANNER_LP_FIRST", "on").lower() not in ("off", "0", "false", "no")
 
 
+# HiGHS options of the LP relaxation of a MIP block (and the fixed LP re-solved in the same object) in solves whose
+# plan nobody reads, only the optimum's value (a coalition's c(S), :func:`value_only`): no presolve and devex
+# pricing.  On the LP relaxations of the example's coalitions (147 LPs of 1,000-5,000 rows) they took 2.9-3.3 s
+# against 4.0-4.6 s with HiGHS's defaults, on the example's own 5 relaxations 0.26-0.29 s against 0.37-0.42 s, on
+# preset L's 5 (29-93 k rows) 4.2 s against 5.1 s.  They are not used where a plan is reported: where the model
+# has several optimal plans (the example has), another LP path can return another of them, and the results
+# workbook of the same input would change between versions for no reason an analyst could see
+# (docs/performance.md, "HiGHS's LP options for the relaxations").  PLANNER_RELAXATION_TUNING=off: never.
+RELAXATION_TUNING = {"presolve": "off", "simplex_dual_edge_weight_strategy": 1}
+_VALUE_ONLY = Switch(lambda: None)
+
+
+def value_only():
+    """``with value_only():`` the solves inside are read for their optimum's value only (not their plan, duals
+    or reports): the relaxations may use :data:`RELAXATION_TUNING`."""
+    return _VALUE_ONLY.within()
+
+
+def relaxation_options() -> dict:
+    """:data:`RELAXATION_TUNING` inside :func:`value_only` (unless PLANNER_RELAXATION_TUNING=off), else none."""
+    if not _VALUE_ONLY.on or os.environ.get("PLANNER_RELAXATION_TUNING", "on").lower() in ("off", "0", "false", "no"):
+        return {}
+    return RELAXATION_TUNING
+
+
 @dataclass
 class _Fixed:
     """The fixed-integer LP of a block: its solution, objective (scaled), row duals and the seconds it took."""
@@ -647,6 +672,8 @@ def _relaxation_first(M: Csc, cs, lo, hi, rlo, rhi, is_int, cut, mip_gap: float,
         _hooks(h, None, log_lines, console)
     h.setOptionValue("threads", 1)
     h.setOptionValue("time_limit", max(1e-3, deadline - time.perf_counter()))
+    for k, v in relaxation_options().items():
+        h.setOptionValue(k, v)
     pass_arrays(h, M, cs, lo, hi, rlo, rhi)
     if basis is not None:
         h.setBasis(basis)

@@ -25,6 +25,7 @@ import logging
 import math
 import os
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,7 +122,7 @@ def solve_coalition(task):
     (an :class:`planner.workflows.run.Outcome`; ``headline`` carries relaxed, relaxed_t, relaxed_what)."""
     from planner.model.build import build
     from planner.model.prepare import prepare
-    from planner.solver.highs import solve_ctx
+    from planner.solver.highs import solve_ctx, value_only
     from planner.workflows.run import Outcome
 
     S = list(task.meta["members"])
@@ -136,7 +137,8 @@ def solve_coalition(task):
     t0 = time.perf_counter()
     ctx = build(d)
     offset = _gross_offset(ctx, d, float(task.meta.get("offset") or 0.0))
-    res = None if ctx.structural else solve_ctx(ctx, **kw)
+    with value_only() if not want else nullcontext():  # only c(S) is read, unless the plan is kept
+        res = None if ctx.structural else solve_ctx(ctx, **kw)
     oc = Outcome(input=task.path, status=res.status if res is not None else "infeasible", exit_code=0)
     oc.headline = {"relaxed": False, "relaxed_t": 0.0, "relaxed_what": "", "mip_gap": kw["mip_gap"]}
     if res is not None and res.has_solution:
@@ -155,7 +157,7 @@ def solve_coalition(task):
         return oc
     ctx = build(d, elastic=True)
     const, exact = _relax(ctx, d, penalty)
-    res = solve_ctx(ctx, **kw)
+    res = solve_ctx(ctx, **kw)  # its plan is read (what was relaxed): HiGHS's default LP path
     oc.times["solve"] = time.perf_counter() - t0
     if not res.has_solution:
         oc.status, oc.exit_code = "infeasible", 1

@@ -134,3 +134,33 @@ def test_a_failed_warm_fixed_lp_falls_back_to_the_fixed_lp_by_blocks(monkeypatch
     res = H._solve_arrays(_arrays(), 0.0, mip_gap=0.0)
     assert res.objective == pytest.approx(24.0) and res.row_dual == pytest.approx([2.0, 0.0])
     assert cold == [1]
+
+
+def test_relaxation_options_only_where_the_value_alone_is_read(monkeypatch):
+    """HiGHS's LP options for relaxations (no presolve, devex) apply only inside ``value_only`` (a coalition's c(S)),
+    not to a solve whose plan is reported, nor with PLANNER_RELAXATION_TUNING=off; the optimum is the hand case's
+    either way (24, as test_an_integral_relaxation_needs_no_branch_and_bound: block 1 at x1 = 2 integral)."""
+    monkeypatch.setattr(H, "SMALL_BLOCK_ROWS", 0)
+    monkeypatch.setenv("PLANNER_MIP_BLOCKS", "on")
+    def arrays():  # the hand-off takes the list (it lets the arrays go)
+        a = _arrays()
+        a[3] = a[3].copy()
+        a[3][0] = 2.0
+        return a
+
+    options = _spy_highs(monkeypatch, "setOptionValue", lambda k, v: (k, v))
+
+    def tuned():
+        return ("presolve", "off") in options and ("simplex_dual_edge_weight_strategy", 1) in options
+
+    res = H._solve_arrays(arrays(), 0.0, mip_gap=0.0)
+    assert res.objective == pytest.approx(24.0) and not tuned()
+    with H.value_only():
+        res = H._solve_arrays(arrays(), 0.0, mip_gap=0.0)
+    assert res.objective == pytest.approx(24.0) and tuned()
+    del options[:]
+    monkeypatch.setenv("PLANNER_RELAXATION_TUNING", "off")
+    with H.value_only():
+        res = H._solve_arrays(arrays(), 0.0, mip_gap=0.0)
+    assert res.objective == pytest.approx(24.0) and not tuned()
+    assert not H._VALUE_ONLY.on  # off again after the block
