@@ -640,9 +640,6 @@ class KeyedTerms(defaultdict):
         return super().values()
 
 
-BalanceTerms = KeyedTerms  # the balance register's name in earlier code
-
-
 @dataclass
 class Ctx:
     d: ModelData
@@ -696,7 +693,6 @@ class Ctx:
         for reg in (self.balance, self.output_m, self.input_use, self.concern_in):
             reg.owner = self
         self.costs.scen, self.costs.handles = list(self.d.scen), self.sink.handles
-        self._grids = {}
         tree = getattr(self.d, "tree", None)
         self._rep = None
         if tree is not None and self.d.S > 1 and (tree != np.arange(self.d.S)[None, :]).any():
@@ -1029,15 +1025,6 @@ class Ctx:
         if isinstance(var, OpsVars):
             return var.cols
         return self.sink.columns(list(var.values()))
-
-    def balance_grid(self, m, c) -> list:
-        """``grid[ti][si]`` is the term list of ``balance[(m, c, t, s)]`` (cached per (m, c)): families
-        that add many terms reach the lists without building a key tuple per term."""
-        g = self._grids.get((m, c))
-        if g is None:
-            bal, scen = self.balance, self.d.scen
-            g = self._grids[(m, c)] = [[bal[(m, c, t, s)] for s in scen] for t in self.d.years]
-        return g
 
     def add_cost_arrays(self, scen_idx, members, category, coefs, cols) -> None:
         """Cost terms as arrays (:meth:`CostTerms.add_arrays`; scenario indexes into ``d.scen``, -1 first stage;
