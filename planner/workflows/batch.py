@@ -254,8 +254,40 @@ def _mp_context():
     return mp.get_context("spawn")
 
 
+_KEPT: dict = {"on": False, "pool": None, "jobs": 0}  # the pool of :func:`one_pool`
+
+
+@contextlib.contextmanager
+def one_pool():
+    """``with one_pool():`` the :func:`run_tasks` calls inside run on one process pool, its workers started once
+    (a coalition analysis and a design run their tasks in two phases: a second pool would start and warm up its
+    workers again); the pool is shut down when the block ends."""
+    prev = _KEPT["on"]
+    _KEPT["on"] = True
+    try:
+        yield
+    finally:
+        _KEPT["on"] = prev
+        if not prev and _KEPT["pool"] is not None:
+            _KEPT["pool"].shutdown(wait=True)
+            _KEPT["pool"] = None
+
+
+def _pool(jobs: int, n: int):
+    """(executor, whether this call owns it): the kept pool inside :func:`one_pool`, else a new one."""
+    if not _KEPT["on"]:
+        return ProcessPoolExecutor(max_workers=min(jobs, n), mp_context=_mp_context()), True
+    ex = _KEPT["pool"]
+    if ex is None or _KEPT["jobs"] != jobs or getattr(ex, "_broken", False):
+        if ex is not None:
+            ex.shutdown(wait=False, cancel_futures=True)
+        ex = _KEPT["pool"] = ProcessPoolExecutor(max_workers=jobs, mp_context=_mp_context())
+        _KEPT["jobs"] = jobs
+    return ex, False
+
+
 def _run_pool(tasks, results, jobs, bar):
-    ex = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=_mp_context())
+    ex, own = _pool(jobs, len(tasks))
     futs = {}
     try:
         plan = None
@@ -280,8 +312,11 @@ def _run_pool(tasks, results, jobs, bar):
                                                              f"({type(e).__name__}: {e})")
                     results[i].exit_code = 1
                 bar.done(results[i])
-        ex.shutdown(wait=True)
+        if own:
+            ex.shutdown(wait=True)
     except KeyboardInterrupt:
+        if not own:
+            _KEPT["pool"] = None  # stopped below: the next run_tasks starts another
         running = {futs[f] for f in futs if f.running() and not f.done()}
         for f, i in futs.items():
             if f.done() and results[i] is None and not f.cancelled():

@@ -315,7 +315,7 @@ def run_coalition(path: str, out: str | None = None, overrides: dict | None = No
                   progress: bool = True, write: bool = True) -> CoalitionResult:
     from planner.common.files import free_name
     from planner.input.load import load
-    from planner.workflows.batch import INTERRUPTED, Task, run_tasks
+    from planner.workflows.batch import INTERRUPTED, Task, one_pool, run_tasks
 
     if samples is not None and samples < 2:
         raise MembersError("--samples must be at least 2 (the standard error needs two permutations)")
@@ -358,22 +358,23 @@ def run_coalition(path: str, out: str | None = None, overrides: dict | None = No
     result = CoalitionResult(members=N, mode="exact" if exact else "sampled")
     # phase 1: the grand coalition (the ordinary solve) and every member alone; phase 2: the rest, each MIP gap
     # measured against the coalition's gross cost, to the grand coalition's precision in MUSD
-    first = [full] + [1 << i for i in range(n)]
-    outcomes = run_tasks([task(m) for m in first], jobs=jobs, executor=executor, scheduler=scheduler,
-                         progress=progress, title=f"the bloc and its {n} members alone")
-    if not any(oc.exit_code == INTERRUPTED for oc in outcomes):
-        done = {oc.meta["mask"]: oc for oc in outcomes}
-        neg = {i: max(0.0, -done[1 << i].objective) if done[1 << i].objective == done[1 << i].objective else 0.0
-               for i in range(n)}
-        rest = [m for m in needed if m not in done]
-        # every c(S) to the precision of c(N) in MUSD: a Shapley value is a weighted mean of differences
-        # c(S ∪ {i}) − c(S), each off by at most that much, so the allocations are as exact as c(N) itself
-        cN_ = done[full].objective
-        abs_gap = float(done[full].headline.get("mip_gap") or 0.0) * abs(cN_) if cN_ == cN_ else None
-        outcomes += run_tasks([task(m, 2 * sum(neg[i] for i in range(n) if (m >> i) & 1), abs_gap)
-                               for m in rest],
-                              jobs=jobs, executor=executor, scheduler=scheduler, progress=progress,
-                              title=f"{len(rest)} coalitions of {n} members")
+    with one_pool():  # both phases on the same worker processes
+        first = [full] + [1 << i for i in range(n)]
+        outcomes = run_tasks([task(m) for m in first], jobs=jobs, executor=executor, scheduler=scheduler,
+                             progress=progress, title=f"the bloc and its {n} members alone")
+        if not any(oc.exit_code == INTERRUPTED for oc in outcomes):
+            done = {oc.meta["mask"]: oc for oc in outcomes}
+            neg = {i: max(0.0, -done[1 << i].objective) if done[1 << i].objective == done[1 << i].objective else 0.0
+                   for i in range(n)}
+            rest = [m for m in needed if m not in done]
+            # every c(S) to the precision of c(N) in MUSD: a Shapley value is a weighted mean of differences
+            # c(S ∪ {i}) − c(S), each off by at most that much, so the allocations are as exact as c(N) itself
+            cN_ = done[full].objective
+            abs_gap = float(done[full].headline.get("mip_gap") or 0.0) * abs(cN_) if cN_ == cN_ else None
+            outcomes += run_tasks([task(m, 2 * sum(neg[i] for i in range(n) if (m >> i) & 1), abs_gap)
+                                   for m in rest],
+                                  jobs=jobs, executor=executor, scheduler=scheduler, progress=progress,
+                                  title=f"{len(rest)} coalitions of {n} members")
     if any(oc.exit_code == INTERRUPTED for oc in outcomes):
         result.interrupted = True
         return result

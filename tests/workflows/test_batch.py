@@ -203,3 +203,31 @@ def test_solve_single_input_with_a_cell_override(tmp_path):
     assert res.exit_code == 0 and "0.040" in res.output
     res = run("solve", TINY, "--set", "commodities.Y.shortage_penalty_usd_per_t=200", "-o", tmp_path / "r.xlsx")
     assert res.exit_code == 1 and "no row 'Y'" in res.output
+
+
+def _worker_pid(task):
+    """A batch task that reports the process it ran in."""
+    import os
+
+    from planner.workflows.run import Outcome
+
+    oc = Outcome(input=task.path, status="optimal", exit_code=0)
+    oc.objective = float(os.getpid())
+    return oc
+
+
+def test_one_pool_runs_both_phases_on_the_same_workers():
+    """Inside ``one_pool`` two run_tasks calls (a coalition analysis's two phases) use the same two worker processes;
+    outside it each call starts its own, and the kept pool is gone after the block."""
+    from planner.workflows import batch
+    from planner.workflows.batch import Task, one_pool, run_tasks
+
+    def pids():
+        tasks = [Task("x", fn=_worker_pid) for _ in range(6)]
+        return {int(oc.objective) for oc in run_tasks(tasks, jobs=2, progress=False)}
+
+    with one_pool():
+        first, second = pids(), pids()
+    assert first == second and len(first) <= 2
+    assert batch._KEPT["pool"] is None and not batch._KEPT["on"]
+    assert pids().isdisjoint(first)  # a new pool, new workers
