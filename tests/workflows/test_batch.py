@@ -228,6 +228,6 @@ def test_one_pool_runs_both_phases_on_the_same_workers():
 
     with one_pool():
         first, second = pids(), pids()
-    assert first == second and len(first) <= 2
+    assert len(first | second) <= 2  # the same two workers (either may have run all of one call's tasks)
     assert batch._KEPT["pool"] is None and not batch._KEPT["on"]
-    assert pids().isdisjoint(first)  # a new pool, new workers
+    assert pids().isdisjoint(first | second)  # a new pool, new workers
