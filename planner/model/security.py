@@ -98,7 +98,7 @@ def add(ctx: Ctx) -> None:
         dem = _demand(d, members, c)[:, tr.start:tr.stop].ravel()  # per cell: scenario, then year
         disrupted = d.disrupted(c)[:, tr.start:tr.stop].ravel()
 
-        def cells(name, coef_scale):
+        def cells(name):
             """(cell, column, coefficient) of the terms of register ``name`` for this row's commodity, members
             and years; the cell is scenario · nTr + the year's position."""
             g = reg[name]
@@ -107,22 +107,18 @@ def add(ctx: Ctx) -> None:
             if one is not None:
                 k = k[mi[k] == one]
             k = k[tpos[ti[k]] >= 0]
-            return si[k] * nTr + tpos[ti[k]], cols[k], coef_scale * coefs[k]
+            return si[k] * nTr + tpos[ti[k]], cols[k], coefs[k]
 
         for kind in KINDS:
             val = r[kind]
             if val is None:
                 continue
-            if kind == "min_stock_days":
-                f = val / 365.0
-                sense, rhs = ">=", f * dem
-                scale = f
-            else:
-                sense, rhs = (">=" if kind == "min_domestic_share" else "<="), val * dem
-                scale = val
+            scale = val / 365.0 if kind == "min_stock_days" else val  # days of consumption, or a share of it
+            sense = "<=" if kind in ("max_concern_share", "max_shortage_share") else ">="
+            rhs = scale * dem
             live = ~disrupted if kind == "min_stock_days" else np.ones(S * nTr, dtype=bool)
-            lc, lcol, lv = cells(lhs_of[kind], 1.0)
-            uc, ucol, ua = cells("use", 1.0)  # a_p · Q: consumption's input use (the report's consumption)
+            lc, lcol, lv = cells(lhs_of[kind])
+            uc, ucol, ua = cells("use")  # a_p · Q: consumption's input use (the report's consumption)
             b_use = (uc, ucol, ua)
             if kind == "max_shortage_share":  # a share of demand: input use is not in the row
                 uc, ucol, ua = uc[:0], ucol[:0], ua[:0]
