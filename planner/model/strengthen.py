@@ -198,6 +198,7 @@ def capacity_rows(ctx: Ctx) -> dict:
             cand.discard(proc["input"])
     if not cand:
         return {}
+
     def qmax(p, t):
         ex, mods = ctx.cap[(p, t)]
         proc = ctx.procs[p]
@@ -261,20 +262,19 @@ def capacity_rows(ctx: Ctx) -> dict:
     rows, seen = {}, set()
     hq = None
     heads_t, h_of_entry = _head_years(ctx.Q, qheads, q_h, q_t), _head_year_index(ctx.Q, q_h, q_t)
-    first = np.searchsorted(h_of_entry, np.arange(len(heads_t[0]))) if isinstance(ctx.Q, OpsVars) else None
-    for r, (h, t) in enumerate(zip(*heads_t)):
+    rows_of_q = isinstance(ctx.Q, OpsVars) and not isinstance(ctx.Q, SparseOpsVars)  # entries row · S + scenario
+    for r, (h, ti_) in enumerate(zip(*heads_t)):
         p = h[0]
         if p not in lumpy:
             continue
-        t = d.years[t]
+        t = d.years[ti_]
         ex, mods = ctx.cap[(p, t)]
         if not mods:
             continue
         proc = ctx.procs[p]
         avail = float(proc["availability"])
         mt = float(proc["module_tpa"])
-        ent = np.arange(first[r], first[r] + S) if first is not None else np.flatnonzero(h_of_entry == r)
-        ti_ = d.tix(t)
+        ent = np.arange(r * S, r * S + S) if rows_of_q else np.flatnonzero(h_of_entry == r)
         ub = np.full(len(ent), inf)
         for c, y in outs[p]:
             if y > 0 and c in cid:
