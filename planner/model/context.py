@@ -771,18 +771,10 @@ class Ctx:
         if not self.direct:
             years, scen = d.years, d.scen
             return self.var(name, [h + (years[t], s) for h, t in zip(heads, t_idx.tolist()) for s in scen], ops=True)
-        start = self.sink.ncols
-        if self._rep is None:  # every (year, scenario) its own node
-            self.sink.new_columns(name, range(n_rows * S), NON_NEGATIVE_REALS, None, False)
-            cols = np.arange(start, start + n_rows * S, dtype=np.int64)
-        else:  # a key takes the column of its node's scenario; columns in the order the nodes are first met
-            code = np.repeat(np.arange(n_rows, dtype=np.int64) * S, S) + self._rep_idx[t_idx].ravel()
-            _u, first, inv = np.unique(code, return_index=True, return_inverse=True)
-            col = np.empty(len(first), dtype=np.int64)
-            col[np.argsort(first, kind="stable")] = start + np.arange(len(first), dtype=np.int64)
-            self.sink.new_columns(name, range(len(first)), NON_NEGATIVE_REALS, None, False)
-            cols = col[inv.ravel()]
-        return OpsVars(heads, d.years, t_idx, d.scen, cols)
+        # the entries row by row, every scenario; each row its own head (rows are distinct (head, year) pairs)
+        v = self.var_ops_sparse(name, heads, np.repeat(np.arange(n_rows, dtype=np.int64), S), np.repeat(t_idx, S),
+                                np.tile(np.arange(S, dtype=np.int64), n_rows))
+        return OpsVars(heads, d.years, t_idx, d.scen, v.cols)
 
     def var_ops_sparse(self, name: str, heads: list, h_idx, t_idx, s_idx, lo=None, hi=None) -> dict:
         """Operations variables (non-negative) for the entries k: key heads[h_idx[k]] + (year t_idx[k], scenario
