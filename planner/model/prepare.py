@@ -91,6 +91,15 @@ class ModelData:
                     a[s, t] = min(a[s, t], d["available_share"])
         return a
 
+    def demand_of(self, members, c: str) -> np.ndarray:
+        """(S,nT) Σ_{m ∈ members} demand_mcts (zeros where none of them demands c)."""
+        out = np.zeros((self.S, self.nT))
+        for m in members:
+            dm = self.demand.get((m, c))
+            if dm is not None:
+                out += dm
+        return out
+
     def disrupted(self, c: str) -> np.ndarray:
         """(S,nT) bool: c is disrupted in (s,t) (a row with share < 1 hits a supplier or offtake seller of c)."""
         out = np.zeros((self.S, self.nT), dtype=bool)

@@ -59,16 +59,6 @@ class _Block:
     __slots__ = ("sheet_row", "kind", "member", "commodity", "limit", "keys", "rows", "demand", "lhs", "use")
 
 
-def _demand(d, members, c) -> np.ndarray:
-    """Σ_{m ∈ members} demand_mc (scenario × year)."""
-    out = np.zeros((d.S, d.nT))
-    for m in members:
-        dm = d.demand.get((m, c))
-        if dm is not None:
-            out += dm
-    return out
-
-
 def add(ctx: Ctx) -> None:
     """The rows by array arithmetic over the (scenario, year) cells of each sheet row and target; the registers
     (imports and offtakes of concern, own output, input use, stock levels, shortage) are read as arrays."""
@@ -95,7 +85,7 @@ def add(ctx: Ctx) -> None:
             continue
         tpos = np.full(nT, -1, dtype=np.int64)
         tpos[tr.start:tr.stop] = np.arange(nTr)
-        dem = _demand(d, members, c)[:, tr.start:tr.stop].ravel()  # per cell: scenario, then year
+        dem = d.demand_of(members, c)[:, tr.start:tr.stop].ravel()  # per cell: scenario, then year
         disrupted = d.disrupted(c)[:, tr.start:tr.stop].ravel()
 
         def cells(name):

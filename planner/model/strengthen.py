@@ -243,12 +243,7 @@ def capacity_rows(ctx: Ctx) -> dict:
     for c in cand:
         if c in cid:
             j = cid[c]
-            tot = np.zeros((S, nT))
-            for m in d.members:
-                dm = d.demand.get((m, c))
-                if dm is not None:
-                    tot = tot + np.asarray(dm, dtype=float)
-            u[j * nT * S:(j + 1) * nT * S] = tot.T.ravel()
+            u[j * nT * S:(j + 1) * nT * S] = d.demand_of(d.members, c).T.ravel()
     q = use & (k == 2)
     u += np.bincount(g[q], weights=-cf[q] * qmax_col[cl[q]], minlength=G)
     f = np.flatnonzero(use & (k == 3))
